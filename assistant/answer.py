@@ -1,0 +1,164 @@
+"""Compose a short cited answer from retrieved passages, extractively.
+
+It picks the sentences / list items of the best passages that answer the question and backs each
+`[n]` marker with a citation whose `quote` is an exact substring of the page. It never writes a
+rule, amount, phone number or address of its own: every policy word in `answer` comes from a
+quote. When the best passage is not relevant enough it abstains and lists the closest pages.
+Passages from a different business than the best one are never mixed into the answer.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from assistant.corpus import has_gap
+from assistant.links import source_link
+from assistant.models import Citation, CitationSource, Draft, Passage
+from assistant.text import tokens
+
+ABSTAIN_TEXT = "This is not covered by the procedures, so I can't answer it from them."
+GAP_NOTE = ("Note: the page \u201c{title}\u201d is incomplete here \u2014 part of it was lost in export. "
+            "Don't fill the gap; check with a lead.")
+MAX_UNITS_PER_PASSAGE = 3
+MAX_LIST_ITEMS = 6
+SECOND_PASSAGE_SHARE = 0.6  # a later passage joins the answer only if it scores this close to the best
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A sentence or list item: `start:end` is its exact span in the chunk text."""
+
+    start: int
+    end: int
+    text: str
+    is_item: bool
+    intro: bool  # ends with ":" and introduces the items after it
+
+
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"“(*]*[A-Z0-9])")
+
+
+def units(text: str) -> list[Unit]:
+    out: list[Unit] = []
+    offset = 0
+    for line in text.split("\n"):
+        start = offset
+        offset += len(line) + 1
+        stripped = line.strip()
+        if not stripped or has_gap(stripped):
+            continue
+        lead = len(line) - len(line.lstrip())
+        item = re.match(r"-\s+", stripped)
+        if item:
+            out.append(Unit(start + lead, start + len(line.rstrip()), stripped, True, stripped.endswith(":")))
+            continue
+        pos = start + lead
+        for piece in SENTENCE_END.split(stripped):
+            begin = text.index(piece, pos)
+            pos = begin + len(piece)
+            out.append(Unit(begin, pos, piece, False, piece.rstrip("* ").endswith(":")))
+    return out
+
+
+def plain(text: str) -> str:
+    """Markdown markup off (list dashes, emphasis stars); the words stay as written."""
+    text = re.sub(r"^\s*-\s+", "", text)
+    text = re.sub(r"\*{1,3}", "", text)
+    return " ".join(text.split())
+
+
+def _score(unit_tokens: set[str], query: set[str], idf: dict[str, float]) -> float:
+    shared = unit_tokens & query
+    return sum(idf.get(t, 1.0) for t in shared) / math.sqrt(max(len(unit_tokens), 4))
+
+
+def _select(passage: Passage, query: set[str], idf: dict[str, float]) -> tuple[list[Unit], float]:
+    """The best contiguous run of units in a passage (a list intro brings its items)."""
+    all_units = units(passage.chunk.text)
+    if not all_units:
+        return [], 0.0
+    scores = [_score(set(tokens(u.text)), query, idf) for u in all_units]
+    best = max(range(len(all_units)), key=lambda i: (scores[i], -i))
+    chosen = [best]
+    if all_units[best].intro:
+        nxt = best + 1
+        while nxt < len(all_units) and all_units[nxt].is_item and len(chosen) <= MAX_LIST_ITEMS:
+            chosen.append(nxt)
+            nxt += 1
+    else:
+        # Extend to a directly following unit that also answers, to keep rules with their exception.
+        nxt = best + 1
+        while (nxt < len(all_units) and len(chosen) < MAX_UNITS_PER_PASSAGE
+               and scores[nxt] >= 0.5 * scores[best] > 0):
+            chosen.append(nxt)
+            nxt += 1
+    return [all_units[i] for i in chosen], scores[best]
+
+
+def compose(query: str, passages: list[Passage], ui_base_url: str, abstain_below: float) -> Draft:
+    if not passages or passages[0].relevance < abstain_below:
+        return abstain(passages, ui_base_url)
+    business = passages[0].chunk.business
+    same_business = [p for p in passages if p.chunk.business == business]
+    query_tokens = set(tokens(query))
+    idf = _idf([p.chunk.text for p in same_business])
+    picked: list[tuple[Passage, list[Unit]]] = []
+    best_score = 0.0
+    for rank, passage in enumerate(same_business):
+        chosen, score = _select(passage, query_tokens, idf)
+        if not chosen:
+            continue
+        if rank == 0 or not picked:
+            best_score = max(best_score, score)
+            picked.append((passage, chosen))
+        elif score >= SECOND_PASSAGE_SHARE * best_score and score > 0 and passage.relevance >= abstain_below:
+            picked.append((passage, chosen))
+    if not picked:
+        return abstain(passages, ui_base_url)
+    citations: list[Citation] = []
+    parts: list[str] = []
+    gap_titles: list[str] = []
+    for n, (passage, chosen) in enumerate(picked, start=1):
+        text = passage.chunk.text
+        quote = text[chosen[0].start:chosen[-1].end]
+        source = passage.sources[0]
+        citations.append(Citation(
+            n=n, page=source.page, section=source.section, page_title=source.page_title,
+            url=source_link(ui_base_url, source.page, source.anchor, source.source_url, quote),
+            quote=quote, updated=source.updated,
+            also_in=[CitationSource(page=s.page, section=s.section,
+                                    url=source_link(ui_base_url, s.page, s.anchor, s.source_url, quote))
+                     for s in passage.sources[1:]],
+        ))
+        parts.append(" ".join(plain(u.text) for u in chosen) + f" [{n}]")
+        if passage.chunk.has_gap:
+            gap_titles.append(source.page_title)
+    answer = "\n\n".join(parts)
+    for title in dict.fromkeys(gap_titles):
+        answer += "\n\n" + GAP_NOTE.format(title=title)
+    return Draft(answer=answer, abstained=False, citations=citations)
+
+
+def abstain(passages: list[Passage], ui_base_url: str) -> Draft:
+    seen: dict[str, CitationSource] = {}
+    for passage in passages:
+        for s in passage.sources:
+            if s.page not in seen and len(seen) < 3:
+                seen[s.page] = CitationSource(page=s.page, section=s.section,
+                                              url=source_link(ui_base_url, s.page, s.anchor, s.source_url))
+    text = ABSTAIN_TEXT
+    if seen:
+        text += " Closest pages: " + "; ".join(f"{c.page} ({c.section})" for c in seen.values()) + "."
+    return Draft(answer=text, abstained=True, see_also=list(seen.values()))
+
+
+def _idf(texts: list[str]) -> dict[str, float]:
+    docs = [set(tokens(t)) for t in texts]
+    n = len(docs)
+    df: dict[str, int] = {}
+    for doc in docs:
+        for t in doc:
+            df[t] = df.get(t, 0) + 1
+    return {t: math.log(1 + (n + 1) / (c + 0.5)) for t, c in df.items()}

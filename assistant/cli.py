@@ -1,0 +1,141 @@
+"""Command line: thin. Parse arguments, call the library, print. Errors: one line, exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from assistant.embeddings import offline_environment
+from assistant.errors import AssistantError
+
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="assistant", description="SOP assistant for call-center agents")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    imp = sub.add_parser("import", help="turn raw page exports (text or HTML) into corpus Markdown pages")
+    imp.add_argument("files", nargs="+", type=Path)
+    imp.add_argument("--to", type=Path, required=True, help="corpus folder to write into")
+    imp.add_argument("--business", default="ignition-interlock", help="business the pages belong to")
+    imp.add_argument("--source-url", default=None, help="URL of the original page (one file only)")
+
+    ing = sub.add_parser("ingest", help="build or update the index from the corpus")
+    ing.add_argument("--corpus", type=Path, default=None)
+    ing.add_argument("--rebuild", action="store_true", help="re-embed everything")
+
+    ask = sub.add_parser("ask", help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--history", action="append", default=[], help="an earlier user turn (repeatable)")
+    ask.add_argument("--json", action="store_true", help="print the answer contract as JSON")
+
+    ev = sub.add_parser("eval", help="run eval sets and write reports")
+    ev.add_argument("paths", nargs="+", type=Path)
+    ev.add_argument("--out", type=Path, default=Path("eval-report"))
+    ev.add_argument("--min-pass-rate", type=float, default=0.0)
+    ev.add_argument("--min-guardrail-pass-rate", type=float, default=0.0)
+
+    sub.add_parser("status", help="is the index built? prints its generation and size")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    offline_environment()  # before anything imports transformers
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted; the last complete index is still in use", file=sys.stderr)
+        return 130
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    from assistant.config import load_settings
+
+    return load_settings()
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from assistant.errors import CorpusError
+    from assistant.importer import import_file
+
+    if args.source_url and len(args.files) > 1:
+        raise AssistantError("--source-url names one page; give one file with it")
+    failed = 0
+    for path in args.files:
+        try:
+            print(f"{path} -> {import_file(path, args.to, args.business, args.source_url)}")
+        except CorpusError as exc:
+            failed += 1
+            print(f"skipped: {exc}", file=sys.stderr)
+    return EXIT_USAGE if failed == len(args.files) else 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from assistant.embeddings import get_embedder
+    from assistant.ingest import ingest
+
+    settings = _settings()
+    report = ingest(settings, get_embedder(settings.embedding_model), args.corpus, args.rebuild,
+                    progress=sys.stderr.isatty())
+    print("\n".join(report.lines()))
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.chain import Chain
+
+    result = Chain(_settings()).ask(args.question, args.history)
+    if args.json:
+        print(result.model_dump_json(indent=2))
+        return 0
+    print(result.answer)
+    for c in result.citations:
+        also = "".join(f"\n    also on: {a.page} ({a.section})" for a in c.also_in)
+        updated = f", updated {c.updated}" if c.updated else ""
+        print(f"\n[{c.n}] {c.page_title} \u2014 {c.section}{updated}\n    \u201c{c.quote}\u201d\n    {c.url}{also}")
+    for s in result.see_also:
+        print(f"\nsee also: {s.page} ({s.section}) {s.url}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from assistant.chain import Chain
+    from assistant.evals import load_cases, run_cases
+    from assistant.report import write_reports
+
+    cases = load_cases(args.paths)
+    run = run_cases(Chain(_settings()), cases, progress=True)
+    paths = write_reports(run, args.out)
+    s = run.summary
+    print(json.dumps(s, indent=2))
+    print("reports: " + ", ".join(str(p) for p in paths))
+    ok = s["pass_rate"] >= args.min_pass_rate and s["guardrail_case_pass_rate"] >= args.min_guardrail_pass_rate
+    if not ok:
+        print(f"FAILED: pass rate {s['pass_rate']:.3f} (min {args.min_pass_rate}), guardrail cases "
+              f"{s['guardrail_case_pass_rate']:.3f} (min {args.min_guardrail_pass_rate})", file=sys.stderr)
+    return 0 if ok else 1
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from assistant import store
+
+    settings = _settings()
+    name = store.active_generation(store.make_client(settings), settings)
+    if name is None:
+        print("no index built; run `assistant ingest`")
+        return 1
+    print(f"index: {name}")
+    return 0
+
+
+COMMANDS = {"import": cmd_import, "ingest": cmd_ingest, "ask": cmd_ask, "eval": cmd_eval, "status": cmd_status}
+
+if __name__ == "__main__":
+    sys.exit(main())

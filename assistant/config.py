@@ -1,0 +1,69 @@
+"""Settings: one object, built at the entry point and passed down.
+
+Every value can be set with an `ASSISTANT_<NAME>` environment variable. Defaults work on a
+fresh machine with no network. Nothing here reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from assistant.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "ASSISTANT_"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+
+    data_dir: Path = Field(PROJECT_ROOT / ".data", description="everything the app writes")
+    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="the Markdown SOP pages")
+    embedding_model: str = Field(
+        "", description="local sentence-transformers folder; empty = the bundled all-MiniLM-L6-v2"
+    )
+    chroma_url: str = Field("", description="http://host:port of a Chroma server; empty = embedded")
+    collection_prefix: str = Field("sop", pattern=r"^[a-z][a-z0-9_-]{1,30}$")
+    ui_base_url: str = Field("http://localhost:8501", description="where page-viewer links point")
+    default_business: str = "ignition-interlock"
+    candidates: int = Field(20, ge=1, le=200, description="passages each retriever proposes")
+    passages: int = Field(3, ge=1, le=10, description="fused passages the answer may quote")
+    abstain_below: float = Field(
+        0.40, ge=0.0, le=1.0, description="top passage relevance under which we abstain"
+    )
+    max_question_chars: int = Field(2000, ge=10)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def feedback_db(self) -> Path:
+        return self.data_dir / "feedback.sqlite3"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings from the environment (plus overrides), failing with the setting's name."""
+    known = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    unknown = sorted(k for k in os.environ if k.startswith(ENV_PREFIX) and k not in known)
+    if unknown:
+        raise ConfigError(f"unknown setting {unknown[0]} (known: {', '.join(sorted(known))})")
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ENV_PREFIX + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise ConfigError(f"{name}: {first['msg']}") from None

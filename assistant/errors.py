@@ -1,0 +1,42 @@
+"""The assistant's small error tree.
+
+    AssistantError               anything the CLI turns into one line and exit status 2
+     ├── ConfigError             a setting has an unusable value (names the setting)
+     ├── CorpusError             a corpus or raw page file cannot be read or parsed
+     ├── IndexNotBuilt           no complete index yet (says how to build it)
+     ├── InvalidQuestion         empty, too long, or binary/control-character input
+     ├── RuleSourceMissing       a guardrail cites a page section the index no longer has
+     └── EvalSetError            an eval case file is malformed (names file, case and key)
+
+A guardrail override is never an exception: it is a `Verdict` inside the `Answer`.
+"""
+
+
+class AssistantError(Exception):
+    """Base class: an error the user can act on, shown as one line."""
+
+
+class ConfigError(AssistantError):
+    pass
+
+
+class CorpusError(AssistantError):
+    pass
+
+
+class IndexNotBuilt(AssistantError):
+    def __init__(self, detail: str = "") -> None:
+        hint = "no index has been built yet; run `assistant ingest` (or `make run`) first"
+        super().__init__(f"{hint} ({detail})" if detail else hint)
+
+
+class InvalidQuestion(AssistantError):
+    pass
+
+
+class RuleSourceMissing(AssistantError):
+    pass
+
+
+class EvalSetError(AssistantError):
+    pass

@@ -1,0 +1,278 @@
+"""Hard business rules: data plus small pure matchers, applied after the answer is composed.
+
+Every rule has a fixed id (eval sets and trainers refer to it), the page section it enforces,
+a matcher over the normalized question (with the earlier turn when the question is a
+follow-up), and the verdict it returns. Verdicts are results inside the `Answer`, never
+exceptions; deny / escalate come first in the answer text. `scrub` is the last step of every
+path: the banned term never leaves the assistant in any spelling (quoted page text in
+citations stays verbatim).
+
+This module must never consult retrieval or a model: the rules hold whatever the pages, the
+question or a draft says.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from assistant.errors import RuleSourceMissing
+from assistant.importer import slugify
+from assistant.links import source_link
+from assistant.models import Answer, CitationSource, Draft, Verdict
+from assistant.normalize import Normalized, is_follow_up, normalize
+from assistant.text import HOMOGLYPHS, ZERO_WIDTH
+
+Action = str  # "deny" | "escalate" | "rewrite" | "caution"
+CREDIT_CAP = 35.0
+BANNED = "settlement"
+REDACTED = "[restricted term]"
+ACTION_ORDER = {"deny": 0, "escalate": 1, "caution": 2, "rewrite": 3}
+ACTION_LABEL = {"deny": "Not allowed", "escalate": "Escalate", "caution": "Caution", "rewrite": "Wording"}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the matchers see: the normalized question, widened by the earlier turn on follow-ups."""
+
+    text: str
+    amounts: tuple[float, ...]
+
+    def has(self, pattern: str) -> bool:
+        return re.search(pattern, self.text) is not None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    page: str
+    section: str
+    match: Callable[[Context], tuple[Action, str] | None]
+    suppressed_by: tuple[str, ...] = ()  # a firing rule here makes this one moot
+
+
+# -- vocabulary shared by the matchers (regexes over normalized text) -------------------------------
+CREDIT_INTENT = (r"\b(credit\w*|courtesy|coupon\w*|comp|comped|comping|waiv\w*|discount\w*|goodwill|"
+                 r"refund\w*|reimburs\w*|(take|knock|shave)\w* .{0,20}\boff|give (them|him|her|the client) "
+                 r"(back|money)|money back|give back|reverse\w*|write[- ]?off)\b")
+VIOLATION = (r"\b(fail\w*|blow\w*|blew|refus\w*|tamper\w*|disconnect\w*|violation\w*|retest\w*|re-test\w*|"
+             r"lock ?out\w*|positive|alcohol|skipp?ed|miss(ed)? (a |the )?(re)?test|bypass\w*|drank|drinking|"
+             r"high bac|brac)\b")
+DEVICE_ISSUE = r"\b(device|unit|interlock|equipment|sensor|machine)\b.{0,25}\b(issue|problem|malfunction\w*|error|fault\w*|defect\w*|broke\w*|glitch\w*)\b|\bmalfunction\w*|\bdefective\b|\bfaulty\b"
+NOT_DEVICE = r"\b(not|n't|no|wasn't|isn't|never)\b.{0,12}\b(device|unit|equipment)\b.{0,15}\b(issue|problem|malfunction\w*|fault)"
+SETTLEMENT_WORD = r"settlements?\b"
+SETTLE_FOR_LESS = (r"\bsettle\w*\b.{0,40}\b(for less|less than|lower|reduced|discount\w*|part of|partial|"
+                   r"half|percent|%|pennies|cheaper|smaller)|\b(reduced|discounted) (payoff|balance)|"
+                   r"\bpay (less|part) (and|to) (close|clear|settle)")
+OFFER_VERBS = (r"\b(offer\w*|propos\w*|negotiat\w*|suggest\w*|mention\w*|quot\w*|word\w*|phras\w*|"
+               r"say|tell|explain\w*|agree\w*|accept\w*|give|make|set up|arrang\w*|do|discuss\w*|deal)\b")
+DISPUTE = r"\b(disput\w*|contest\w*|challeng\w*|disagree\w*|argu\w*|fight\w*|complain\w* about (the|a|their) (charge|fee|bill))"
+ART = r"\b(art|accounts receivable)\b"
+CHARGE_KIND = (r"\b(double[- ]?charg\w*|charged twice|(reset|missed[- ]appointment|maf|late|service|"
+               r"removal|monitoring) (fee|charge)\w*|charge\w*|fee\w*|bill\w*|invoice\w*)\b")
+NOT_YET_CHARGED = (r"\b(not|n't|never)\b.{0,15}\b(yet )?(been )?(charg\w*|bill\w*|assess\w*|paid|pay|posted)\b|"
+                   r"\bbefore (it|they|he|she|the fee|the charge|being|getting)?\s*(is|are|gets?|was)?\s*"
+                   r"(charg\w*|bill\w*|assess\w*|posted)|\b(in advance|ahead of time|pre-?emptive\w*|"
+                   r"upfront|up front)\b|\b(might|may|will|could|going to|gonna|would) (be|get) "
+                   r"(charg\w*|bill\w*|assess\w*)|\b(future|upcoming|potential|possible|expected) "
+                   r"(fee|charge)\w*|\bnot (yet )?(been )?(charg|bill|assess)\w*|\byet to be (charg|bill|assess)\w*")
+COLLECTIONS_PERSON = (r"\b(james|jame|jim|jimmy) smith\b|\bmr\.? smith\b|\b(collection\w*) (person|guy|agent|rep\w*|"
+                      r"manager|contact|specialist|officer|lady|team member|department head)\b")
+COLLECTIONS_DETAILS = r"\bcollection\w* (phone|number|line|email|e-mail|contact info\w*|contact details|direct line|extension)"
+CONTACT_INTENT = (r"\b(contact\w*|call\w*|email\w*|e-mail\w*|reach\w*|transfer\w*|give|giv\w*|provid\w*|"
+                  r"share|send|number|phone|info\w*|details|connect\w*|speak|talk|escalat\w*|ping|message)\b")
+NOTE_SAYS_IN_COLLECTION = (r"\b(note|notes|file|account|log)\b.{0,40}\b(is|are|in|says|shows|states)\b.{0,12}"
+                           r"\bin collection\w*|\bclient is in collection\w* for missing device")
+NOT_IN_COLLECTION = r"\b(not|n't|pending)\b.{0,12}\bcollection"
+
+
+def _settlement(ctx: Context) -> tuple[Action, str] | None:
+    mentioned = ctx.has(SETTLEMENT_WORD) or _banned_in(ctx.text)
+    for_less = ctx.has(SETTLE_FOR_LESS)
+    if for_less or (mentioned and ctx.has(OFFER_VERBS)):
+        return ("deny", "Don't offer, word or negotiate a reduced payoff with the client: that conversation "
+                        "belongs to Collections / A.R.T. Tell the client they can work with A.R.T., who will go "
+                        "over the available options.")
+    if mentioned:
+        return ("rewrite", "Don't use that term with clients in the Service department: it is reserved for "
+                           "Collections / A.R.T. Tell the client they can work with A.R.T., who will go over "
+                           "the available options.")
+    return None
+
+
+def _reset_refund(ctx: Context) -> tuple[Action, str] | None:
+    if not (ctx.has(r"\breset\w*|\bre-set\w*") and ctx.has(CREDIT_INTENT)):
+        return None
+    device = ctx.has(DEVICE_ISSUE) and not ctx.has(NOT_DEVICE)
+    if ctx.has(VIOLATION) and not device or ctx.has(NOT_DEVICE):
+        return ("deny", "Do not refund the reset fee or give it back as a courtesy credit: a reset caused by a "
+                        "violation (fail, refusal, tampering, disconnect, missed retest, ...) is NEVER refunded. "
+                        "Educate the client on how to avoid further violations.")
+    if device:
+        return ("caution", "A reset may be refunded only if it is deemed a device issue after the client was "
+                           "serviced at the location and paid for the service; review the client's file notes to "
+                           "confirm the device issue first.")
+    return ("caution", "Reset fees are never refunded when the reset came from a violation (fail, refusal, "
+                       "tampering, disconnect, ...). The only exception is a confirmed device issue after the "
+                       "client was serviced and paid; review the client's file notes.")
+
+
+def _west_virginia(ctx: Context) -> tuple[Action, str] | None:
+    if ctx.has(r"\bwestvirginia\b") and (ctx.has(CREDIT_INTENT) or ctx.amounts):
+        return ("deny", "No courtesy credits of any amount for West Virginia clients (state regulation).")
+    return None
+
+
+def _credit_cap(ctx: Context) -> tuple[Action, str] | None:
+    if not ctx.has(CREDIT_INTENT):
+        return None
+    if ctx.amounts and max(ctx.amounts) > CREDIT_CAP:
+        return ("escalate", f"Over ${CREDIT_CAP:.0f}: a one-time courtesy credit up to ${CREDIT_CAP:.0f} is your "
+                            "call; anything over that amount must be escalated to a lead or supervisor.")
+    if not ctx.amounts and ctx.has(r"\b(most|max\w*|limit\w*|cap|caps|capped|highest|how much|up to|largest|"
+                                   r"biggest|ceiling|allowed to (give|credit|offer))\b"):
+        return ("caution", f"A one-time courtesy credit up to ${CREDIT_CAP:.0f} is your call; anything over that "
+                           "amount must be escalated to a lead or supervisor.")
+    return None
+
+
+def _unassessed_fee(ctx: Context) -> tuple[Action, str] | None:
+    if ctx.has(CREDIT_INTENT) and ctx.has(NOT_YET_CHARGED):
+        return ("deny", "Don't credit a fee the client has not been charged or paid yet (the service center may "
+                        "not charge it). Let the client know they can contact us back if they are charged, and "
+                        "we can review the account then.")
+    return None
+
+
+def _art_disputes(ctx: Context) -> tuple[Action, str] | None:
+    disputing = ctx.has(DISPUTE)
+    to_art = ctx.has(ART)
+    if (disputing and (to_art or ctx.has(CHARGE_KIND))) or (
+            to_art and ctx.has(r"\b(double[- ]?charg\w*|charged twice)\b")):
+        return ("deny", "A.R.T doesn't dispute charges: don't transfer disputes of double charges, reset fees, "
+                        "missed appointment fees, etc. to A.R.T. For a double charge or invoice adjustment, send "
+                        "a UTR ticket to CSG with a detailed explanation.")
+    return None
+
+
+def _collections_contact(ctx: Context) -> tuple[Action, str] | None:
+    if not ((ctx.has(COLLECTIONS_PERSON) and ctx.has(CONTACT_INTENT)) or
+            (ctx.has(COLLECTIONS_DETAILS) and ctx.has(r"\b(give|giv\w*|provid\w*|share|tell|send|read)\b"))):
+        return None
+    if ctx.has(NOTE_SAYS_IN_COLLECTION) and not ctx.has(NOT_IN_COLLECTION):
+        return ("caution", "Only because the client's file carries the note that the client IS in collection: "
+                           "follow that note's instructions. Without that note, don't contact the collections "
+                           "person or give out their contact information.")
+    return ("deny", "Do not contact James Smith for any reason, or give the client his contact information, "
+                    "unless the client's file has the note saying the client is in collection. A pending "
+                    "collection note means the client is NOT in collection: provide the past due balance and "
+                    "schedule service.")
+
+
+THINGS_TO_KEEP_IN_MIND = ("Things to keep in mind when speaking to clients who need assistance from A.R.T or have "
+                          "accounts in Collections")
+RULES: tuple[Rule, ...] = (
+    Rule("no-settlement-term", "a-r-t-and-collections-faqs", THINGS_TO_KEEP_IN_MIND, _settlement),
+    Rule("reset-refund", "client-courtesy-credits", "Reset Fee Refund", _reset_refund),
+    Rule("wv-no-credit", "client-courtesy-credits", "Providing Exceptional Support by Driving First Call Resolution",
+         _west_virginia),
+    Rule("unassessed-fee", "client-courtesy-credits", "Balances on Account", _unassessed_fee,
+         suppressed_by=("wv-no-credit",)),
+    Rule("credit-cap", "client-courtesy-credits", "Providing Exceptional Support by Driving First Call Resolution",
+         _credit_cap, suppressed_by=("wv-no-credit", "unassessed-fee", "reset-refund")),
+    Rule("art-no-disputes", "a-r-t-and-collections-faqs", THINGS_TO_KEEP_IN_MIND, _art_disputes),
+    Rule("collections-contact", "delinquent-past-due-clients-in-collections", "Collections", _collections_contact),
+)
+RULE_IDS = frozenset(r.id for r in RULES)
+
+
+def context(question: str, history: Iterable[str] = ()) -> Context:
+    turns = list(history)
+    current = normalize(question)
+    if turns and is_follow_up(question):
+        earlier: Normalized = normalize(turns[-1])
+        return Context(text=f"{earlier.text} || {current.text}", amounts=current.amounts or earlier.amounts)
+    return Context(text=current.text, amounts=current.amounts)
+
+
+def evaluate(question: str, history: Iterable[str] = (), ui_base_url: str = "",
+             rules: tuple[Rule, ...] = RULES) -> list[Verdict]:
+    """Every rule that fires, deny first; a rule made moot by a firing one is dropped."""
+    ctx = context(question, history)
+    fired: dict[str, tuple[Rule, Action, str]] = {}
+    for rule in rules:
+        result = rule.match(ctx)
+        if result:
+            fired[rule.id] = (rule, *result)
+    verdicts = []
+    for rule, action, message in fired.values():
+        if any(other in fired and fired[other][1] == "deny" for other in rule.suppressed_by):
+            continue
+        anchor = slugify(rule.section.split(" > ")[-1])
+        verdicts.append(Verdict(rule=rule.id, action=action, message=scrub(message),  # type: ignore[arg-type]
+                                citation=CitationSource(page=rule.page, section=rule.section,
+                                                        url=source_link(ui_base_url, rule.page, anchor))))
+    return sorted(verdicts, key=lambda v: ACTION_ORDER[v.action])
+
+
+def apply(question: str, history: list[str], draft: Draft, ui_base_url: str) -> tuple[str, list[Verdict]]:
+    """The guarded answer text (verdicts first) and the verdicts; the final output filter included."""
+    verdicts = evaluate(question, history, ui_base_url)
+    lead = [f"{ACTION_LABEL[v.action]}: {v.message}" for v in verdicts]
+    text = "\n\n".join([*lead, draft.answer]) if lead else draft.answer
+    return scrub(text), verdicts
+
+
+def check_rule_sources(available: set[tuple[str, str]], rules: tuple[Rule, ...] = RULES) -> None:
+    """Fail loudly when a rule's cited page section is no longer in the index."""
+    missing = [f"{r.id} -> {r.page} / {r.section}" for r in rules if (r.page, r.section) not in available]
+    if missing:
+        raise RuleSourceMissing("guardrail source sections missing from the index: " + "; ".join(missing))
+
+
+# -- the final output filter --------------------------------------------------------------------------
+LEET = str.maketrans({"3": "e", "1": "l", "|": "l", "5": "s", "$": "s", "7": "t", "+": "t", "0": "o", "€": "e"})
+
+
+def _letters(text: str) -> tuple[str, list[int]]:
+    """The text's letters only, folded (case, width, accents, homoglyphs, leetspeak), with positions."""
+    letters: list[str] = []
+    where: list[int] = []
+    for pos, ch in enumerate(text):
+        folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", ch).lower().translate(HOMOGLYPHS))
+        folded = "".join(c for c in folded if not unicodedata.combining(c)).translate(ZERO_WIDTH).translate(LEET)
+        for c in folded:
+            if "a" <= c <= "z":
+                letters.append(c)
+                where.append(pos)
+    return "".join(letters), where
+
+
+def _banned_in(text: str) -> bool:
+    return BANNED in _letters(text)[0]
+
+
+def scrub(text: str) -> str:
+    """Remove the banned term in any case, plural, hyphenated, spaced, spelled-out or look-alike form."""
+    letters, where = _letters(text)
+    spans: list[tuple[int, int]] = []
+    start = letters.find(BANNED)
+    while start != -1:
+        end = start + len(BANNED)
+        if end < len(letters) and letters[end] == "s" and where[end] == where[end - 1] + 1:
+            end += 1  # the plural goes too
+        spans.append((where[start], where[end - 1] + 1))
+        start = letters.find(BANNED, end)
+    for begin, finish in reversed(spans):
+        text = text[:begin] + REDACTED + text[finish:]
+    return text
+
+
+def guard(answer: Answer) -> Answer:
+    """Last step of every path: scrub everything the assistant says (not the verbatim quotes)."""
+    return answer.model_copy(update={
+        "answer": scrub(answer.answer),
+        "guardrails": [v.model_copy(update={"message": scrub(v.message)}) for v in answer.guardrails],
+    })

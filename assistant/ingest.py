@@ -1,0 +1,161 @@
+"""Ingest: corpus pages -> chunks -> vectors -> a Chroma generation, then flip the pointer.
+
+Incremental by content hash: a chunk whose id (hash of page + section + text) is already in the
+active generation is copied with its stored vector, never re-embedded. Chunks of changed or
+deleted pages simply do not make it into the new generation. If nothing changed, nothing is
+written at all. A failed run leaves the pointer on the last complete generation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant import store
+from assistant.chunking import chunk_page, embedding_text
+from assistant.config import Settings
+from assistant.corpus import load_pages
+from assistant.embeddings import Embedder
+from assistant.errors import CorpusError
+from assistant.models import Chunk, Page
+
+log = logging.getLogger(__name__)
+BATCH = 256
+META_FIELDS = ("page", "page_title", "business", "section", "anchor", "updated", "source_url", "has_gap")
+
+
+@dataclass
+class IngestReport:
+    pages: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("added", "updated", "removed", "unchanged"), 0))
+    chunks: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("added", "removed", "unchanged"), 0))
+    embedded: int = 0
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    generation: str = ""
+    changed: bool = False
+
+    def lines(self) -> list[str]:
+        p, c = self.pages, self.chunks
+        out = [f"skipped: {problem}" for problem in self.problems]
+        out.append("pages:  " + ", ".join(f"{v} {k}" for k, v in p.items()))
+        out.append("chunks: " + ", ".join(f"{v} {k}" for k, v in c.items()) + f" ({self.embedded} embedded)")
+        out.append(f"index:  {self.generation or 'unchanged'} in {self.seconds:.1f} s")
+        return out
+
+
+def page_hash(page: Page) -> str:
+    return hashlib.sha256(page.model_dump_json(exclude={"path"}).encode()).hexdigest()[:16]
+
+
+def chunk_metadata(chunk: Chunk, page_digest: str) -> dict[str, Any]:
+    meta: dict[str, Any] = {name: getattr(chunk, name) for name in META_FIELDS}
+    meta = {k: ("" if v is None else v) for k, v in meta.items()}
+    meta["page_hash"] = page_digest
+    return meta
+
+
+def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    fields = {name: meta.get(name) for name in META_FIELDS}
+    for optional in ("updated", "source_url"):
+        fields[optional] = fields[optional] or None
+    return Chunk(id=chunk_id, text=text, **fields)  # type: ignore[arg-type]
+
+
+def _batches(items: list[Any], size: int = BATCH) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _progress(iterable: Iterable[Any], total: int, enabled: bool, desc: str) -> Iterable[Any]:
+    if not enabled:
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, unit="batch", leave=False)
+
+
+def ingest(settings: Settings, embedder: Embedder, corpus_dir: Path | None = None,
+           rebuild: bool = False, progress: bool = False, client: Any = None) -> IngestReport:
+    started = time.perf_counter()
+    report = IngestReport()
+    pages, report.problems = load_pages(corpus_dir or settings.corpus_dir)
+    if not pages:
+        raise CorpusError(f"no usable pages in {corpus_dir or settings.corpus_dir}")
+    digests = {p.slug: page_hash(p) for p in pages}
+    chunks = {c.id: c for p in pages for c in chunk_page(p)}
+
+    client = client or store.make_client(settings)
+    old_name = store.active_generation(client, settings)
+    old_ids: set[str] = set()
+    old_pages: dict[str, str] = {}
+    old = None
+    if old_name:
+        old = store.collection(client, old_name)
+        got = old.get(include=["metadatas"])
+        old_ids = set(got["ids"])
+        old_pages = {m["page"]: m["page_hash"] for m in got["metadatas"]}
+
+    for slug, digest in digests.items():
+        state = "added" if slug not in old_pages else "unchanged" if old_pages[slug] == digest else "updated"
+        report.pages[state] += 1
+    report.pages["removed"] = len(set(old_pages) - set(digests))
+    keep = set() if rebuild else old_ids & set(chunks)
+    report.chunks = {"added": len(set(chunks) - keep), "removed": len(old_ids - set(chunks)),
+                     "unchanged": len(keep)}
+
+    if old is not None and not rebuild and set(chunks) == old_ids and not report.pages["updated"]:
+        report.seconds = time.perf_counter() - started
+        return report  # nothing changed: nothing embedded, nothing written
+
+    name = f"{settings.collection_prefix}-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    new = store.collection(client, name, create=True, embedder=embedder)
+    try:
+        if keep and old is not None:
+            for ids in _batches(sorted(keep)):
+                got = old.get(ids=ids, include=["embeddings"])
+                vectors = dict(zip(got["ids"], got["embeddings"], strict=True))
+                _add(new, [chunks[i] for i in ids], [vectors[i] for i in ids], digests)
+        fresh = [chunks[i] for i in sorted(set(chunks) - keep)]
+        for batch in _progress(_batches(fresh), -(-len(fresh) // BATCH), progress, "embedding"):
+            vectors = embedder.embed_documents([embedding_text(c) for c in batch])
+            report.embedded += len(batch)
+            _add(new, batch, vectors, digests)
+        store.set_active_generation(client, settings, name, {"chunks": len(chunks), "pages": len(pages)})
+    except BaseException:
+        _drop(client, name)  # readers never saw it; the pointer still names the old generation
+        raise
+    if old_name:
+        _drop(client, old_name)
+    _drop_orphans(client, settings, keep_name=name)
+    report.generation, report.changed = name, True
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _add(col: Any, chunks: list[Chunk], vectors: list[Any], digests: dict[str, str]) -> None:
+    col.add(ids=[c.id for c in chunks], documents=[c.text for c in chunks], embeddings=list(vectors),
+            metadatas=[chunk_metadata(c, digests[c.page]) for c in chunks])
+
+
+def _drop(client: Any, name: str) -> None:
+    try:
+        client.delete_collection(name)
+    except Exception as exc:  # a leftover collection is harmless; the next ingest retries
+        log.warning("could not delete collection %s: %s", name, exc)
+
+
+def _drop_orphans(client: Any, settings: Settings, keep_name: str) -> None:
+    """Generations left behind by interrupted runs (never pointed to) are removed."""
+    prefix = f"{settings.collection_prefix}-2"
+    for col in client.list_collections():
+        col_name = col if isinstance(col, str) else col.name
+        if col_name.startswith(prefix) and col_name != keep_name:
+            _drop(client, col_name)

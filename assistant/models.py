@@ -1,0 +1,114 @@
+"""Values that cross stage boundaries. All frozen: a stage returns new values, never mutates.
+
+The `Answer` JSON (`Answer.model_dump_json()`) is the contract the CLI, UI and evals rely on;
+keep its field names.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Page(Frozen):
+    """One corpus page: front matter plus its Markdown body."""
+
+    slug: str
+    title: str
+    business: str
+    source: str
+    updated: str | None = None
+    source_url: str | None = None
+    body: str
+    path: str = ""
+
+
+class Chunk(Frozen):
+    """A quotable piece of one page section; `id` is a hash of location + content."""
+
+    id: str
+    page: str  # page slug
+    page_title: str
+    business: str
+    section: str  # heading path, " > "-joined
+    anchor: str  # slug of the innermost heading, for deep links
+    text: str  # verbatim Markdown of the piece
+    updated: str | None = None
+    source_url: str | None = None
+    has_gap: bool = False  # the piece carries an "export lost content" marker
+
+
+class Source(Frozen):
+    """Where a passage's text stands: one page section."""
+
+    page: str
+    page_title: str
+    section: str
+    anchor: str
+    updated: str | None = None
+    source_url: str | None = None
+
+
+class Passage(Frozen):
+    """A retrieved, fused passage; near-duplicates are merged so `sources` may list several pages."""
+
+    chunk: Chunk
+    sources: tuple[Source, ...]
+    score: float  # fused rank score, for ordering only
+    relevance: float  # dense cosine similarity of the query to the passage, 0..1
+    lexical: float = 0.0  # BM25 score, for diagnostics
+
+
+class CitationSource(Frozen):
+    page: str
+    section: str
+    url: str
+
+
+class Citation(Frozen):
+    n: int
+    page: str
+    section: str
+    url: str
+    quote: str  # verbatim page text
+    updated: str | None = None
+    page_title: str = ""
+    also_in: list[CitationSource] = Field(default_factory=list)  # merged near-duplicates
+
+
+class Verdict(Frozen):
+    rule: str
+    action: Literal["deny", "escalate", "rewrite", "caution"]
+    message: str
+    citation: CitationSource
+
+
+class Timings(Frozen):
+    retrieve: float = 0.0
+    answer: float = 0.0
+    guard: float = 0.0
+    total: float = 0.0
+
+
+class Answer(Frozen):
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation] = Field(default_factory=list)
+    guardrails: list[Verdict] = Field(default_factory=list)
+    timings_ms: Timings = Field(default_factory=Timings)
+    see_also: list[CitationSource] = Field(default_factory=list)  # closest pages when abstaining
+
+
+class Draft(Frozen):
+    """The composer's output before guardrails: what `answer.compose` hands to `guardrails`."""
+
+    answer: str
+    abstained: bool
+    citations: list[Citation] = Field(default_factory=list)
+    see_also: list[CitationSource] = Field(default_factory=list)

@@ -1,0 +1,151 @@
+"""Hybrid retrieval: BM25 (bm25s) and dense (Chroma) candidates fused by reciprocal rank.
+
+Near-duplicate passages (the credit policy stands on two pages) are merged into one passage
+listing every source, so one citation names both pages instead of repeating the text.
+Must never answer or filter for policy: it only ranks page text.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import bm25s
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from assistant import store
+from assistant.chunking import embedding_text
+from assistant.config import Settings
+from assistant.embeddings import Embedder
+from assistant.ingest import chunk_from_record
+from assistant.models import Chunk, Passage, Source
+from assistant.text import tokens
+
+RRF_K = 60
+DUPLICATE_JACCARD = 0.8
+POINTER_CHECK_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One complete index generation, loaded for reading."""
+
+    generation: str
+    chunks: list[Chunk]
+    collection: Any
+    bm25: bm25s.BM25
+    token_sets: list[frozenset[str]]
+    by_id: dict[str, int]
+
+
+def load_snapshot(client: Any, settings: Settings, embedder: Embedder) -> Snapshot:
+    col = store.open_active(client, settings, embedder)
+    got = col.get(include=["documents", "metadatas"])
+    chunks = [chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"],
+                                                              got["metadatas"], strict=True)]
+    chunks.sort(key=lambda c: (c.page, c.id))
+    corpus_tokens = [tokens(embedding_text(c)) or ["_empty_"] for c in chunks]
+    bm25 = bm25s.BM25()
+    bm25.index(corpus_tokens, show_progress=False)
+    return Snapshot(generation=col.name, chunks=chunks, collection=col, bm25=bm25,
+                    token_sets=[frozenset(tokens(c.text)) for c in chunks],
+                    by_id={c.id: n for n, c in enumerate(chunks)})
+
+
+class HybridSearch:
+    """Owns the loaded snapshot; reloads it when another process flips the index pointer."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, client: Any = None) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.client = client or store.make_client(settings)
+        self._snapshot: Snapshot | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def snapshot(self) -> Snapshot:
+        now = time.monotonic()
+        with self._lock:
+            if self._snapshot is None:
+                self._snapshot = load_snapshot(self.client, self.settings, self.embedder)
+                self._checked = now
+            elif now - self._checked > POINTER_CHECK_SECONDS:
+                self._checked = now
+                if store.active_generation(self.client, self.settings) != self._snapshot.generation:
+                    self._snapshot = load_snapshot(self.client, self.settings, self.embedder)
+            return self._snapshot
+
+    def search(self, query: str, k: int | None = None) -> list[Passage]:
+        snap = self.snapshot
+        k = k or self.settings.passages
+        n = min(self.settings.candidates, len(snap.chunks))
+        dense = self._dense(snap, query, n)
+        lexical = self._lexical(snap, query, n)
+        fused: dict[int, float] = {}
+        for ranking in (list(dense), list(lexical)):
+            for rank, idx in enumerate(ranking):
+                fused[idx] = fused.get(idx, 0.0) + 1.0 / (RRF_K + rank + 1)
+        order = sorted(fused, key=lambda i: (-fused[i], -dense.get(i, 0.0), snap.chunks[i].id))
+        passages: list[Passage] = []
+        kept_sets: list[frozenset[str]] = []
+        for idx in order:
+            chunk = snap.chunks[idx]
+            source = _source(chunk)
+            dup = None if chunk.has_gap and len(snap.token_sets[idx]) < 12 else next(
+                (j for j, s in enumerate(kept_sets) if _jaccard(s, snap.token_sets[idx]) >= DUPLICATE_JACCARD), None)
+            if dup is not None:
+                if source.page not in {s.page for s in passages[dup].sources}:
+                    passages[dup] = passages[dup].model_copy(update={"sources": passages[dup].sources + (source,)})
+                continue
+            if len(passages) == k:
+                continue  # still scan the rest for duplicates of kept passages
+            kept_sets.append(snap.token_sets[idx])
+            passages.append(Passage(chunk=chunk, sources=(source,), score=fused[idx],
+                                    relevance=max(0.0, dense.get(idx, 0.0)),
+                                    lexical=lexical.get(idx, 0.0)))
+        return passages
+
+    def _dense(self, snap: Snapshot, query: str, n: int) -> dict[int, float]:
+        vector = self.embedder.embed_query(query)
+        got = snap.collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
+        # Cosine distance -> similarity; insertion order is rank order.
+        return {snap.by_id[i]: 1.0 - float(d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)
+                if i in snap.by_id}
+
+    def _lexical(self, snap: Snapshot, query: str, n: int) -> dict[int, float]:
+        vocab = snap.bm25.vocab_dict
+        query_tokens = [t for t in tokens(query) if t in vocab]
+        if not query_tokens:
+            return {}
+        scores = snap.bm25.get_scores(query_tokens)
+        top = np.argsort(-scores, kind="stable")[:n]
+        return {int(i): float(scores[i]) for i in top if scores[i] > 0}
+
+
+def _source(chunk: Chunk) -> Source:
+    return Source(page=chunk.page, page_title=chunk.page_title, section=chunk.section,
+                  anchor=chunk.anchor, updated=chunk.updated, source_url=chunk.source_url)
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+class SopRetriever(BaseRetriever):
+    """The hybrid search behind LangChain's retriever interface; each Document carries its Passage."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    search: HybridSearch
+    k: int = 3
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return [Document(page_content=p.chunk.text, id=p.chunk.id,
+                         metadata={"passage": p, "page": p.chunk.page, "section": p.chunk.section})
+                for p in self.search.search(query, self.k)]
