@@ -22,7 +22,7 @@ from assistant.errors import RuleSourceMissing
 from assistant.importer import slugify
 from assistant.links import source_link
 from assistant.models import Answer, CitationSource, Draft, Verdict
-from assistant.normalize import Normalized, is_follow_up, normalize
+from assistant.normalize import US_STATES, Normalized, is_follow_up, names_a_state, normalize
 from assistant.text import HOMOGLYPHS, ZERO_WIDTH
 
 Action = str  # "deny" | "escalate" | "rewrite" | "caution"
@@ -61,22 +61,26 @@ VIOLATION = (r"\b(fail\w*|blow\w*|blew|refus\w*|tamper\w*|disconnect\w*|violatio
              r"lock ?out\w*|positive|alcohol|skipp?ed|miss(ed)? (a |the )?(re)?test|bypass\w*|drank|drinking|"
              r"high bac|brac)\b")
 DEVICE_ISSUE = r"\b(device|unit|interlock|equipment|sensor|machine)\b.{0,25}\b(issue|problem|malfunction\w*|error|fault\w*|defect\w*|broke\w*|glitch\w*)\b|\bmalfunction\w*|\bdefective\b|\bfaulty\b"
-NOT_DEVICE = r"\b(not|n't|no|wasn't|isn't|never)\b.{0,12}\b(device|unit|equipment)\b.{0,15}\b(issue|problem|malfunction\w*|fault)"
+NEGATION = r"(?:\bnot|n't|\bnever|\b(?:has|have|is|was|were|are|did|does|had)nt)\b"
+NOT_DEVICE = r"(?:\bno\b|" + NEGATION + r").{0,12}\b(device|unit|equipment)\b.{0,15}\b(issue|problem|malfunction\w*|fault)"
 SETTLEMENT_WORD = r"settlements?\b"
 SETTLE_FOR_LESS = (r"\bsettle\w*\b.{0,40}\b(for less|less than|lower|reduced|discount\w*|part of|partial|"
                    r"half|percent|%|pennies|cheaper|smaller)|\b(reduced|discounted) (payoff|balance)|"
-                   r"\bpay (less|part) (and|to) (close|clear|settle)")
-OFFER_VERBS = (r"\b(offer\w*|propos\w*|negotiat\w*|suggest\w*|mention\w*|quot\w*|word\w*|phras\w*|"
-               r"say|tell|explain\w*|agree\w*|accept\w*|give|make|set up|arrang\w*|do|discuss\w*|deal)\b")
+                   r"\b(pay|paying|accept\w*|take|taking) (less|part|half|a portion|a fraction|\d+ ?%)\b.{0,30}"
+                   r"\b(close|clear|settle)")
+OFFER_VERBS = (r"\b(offer\w*|propos\w*|negotiat\w*|suggest\w*|mention\w*|quot\w*|phras\w*|agree\w*|accept\w*|"
+               r"give|make|set up|arrang\w*|discuss\w*|deal)\b|\bword(ing)? (a|the|my|an)\b|"
+               r"\b(what|how) (should|do|can|would|to) (i |we )?(say|tell|word|phrase|explain|respond|answer)|"
+               r"\bwhat to say\b")
 DISPUTE = r"\b(disput\w*|contest\w*|challeng\w*|disagree\w*|argu\w*|fight\w*|complain\w* about (the|a|their) (charge|fee|bill))"
 ART = r"\b(art|accounts receivable)\b"
 CHARGE_KIND = (r"\b(double[- ]?charg\w*|charged twice|(reset|missed[- ]appointment|maf|late|service|"
                r"removal|monitoring) (fee|charge)\w*|charge\w*|fee\w*|bill\w*|invoice\w*)\b")
-NOT_YET_CHARGED = (r"\b(not|n't|never)\b.{0,15}\b(yet )?(been )?(charg\w*|bill\w*|assess\w*|paid|pay|posted)\b|"
+NOT_YET_CHARGED = (NEGATION + r".{0,15}\b(yet )?(been )?(charg\w*|bill\w*|assess\w*|paid|pay|posted)\b|"
                    r"\bbefore (it|they|he|she|the fee|the charge|being|getting)?\s*(is|are|gets?|was)?\s*"
                    r"(charg\w*|bill\w*|assess\w*|posted)|\b(in advance|ahead of time|pre-?emptive\w*|"
                    r"upfront|up front)\b|\b(might|may|will|could|going to|gonna|would) (be|get) "
-                   r"(charg\w*|bill\w*|assess\w*)|\b(future|upcoming|potential|possible|expected) "
+                   r"(charg\w*|bill\w*|assess\w*)|\b(future|upcoming|potential|possible|expected)( [a-z-]+){0,2} "
                    r"(fee|charge)\w*|\bnot (yet )?(been )?(charg|bill|assess)\w*|\byet to be (charg|bill|assess)\w*")
 COLLECTIONS_PERSON = (r"\b(james|jame|jim|jimmy) smith\b|\bmr\.? smith\b|\b(collection\w*) (person|guy|agent|rep\w*|"
                       r"manager|contact|specialist|officer|lady|team member|department head)\b")
@@ -193,7 +197,10 @@ def context(question: str, history: Iterable[str] = ()) -> Context:
     current = normalize(question)
     if turns and is_follow_up(question):
         earlier: Normalized = normalize(turns[-1])
-        return Context(text=f"{earlier.text} || {current.text}", amounts=current.amounts or earlier.amounts)
+        earlier_text = earlier.text
+        if names_a_state(current.text):  # "and what about Ohio?" replaces the earlier turn's state
+            earlier_text = US_STATES.sub(" ", earlier_text)
+        return Context(text=f"{earlier_text} || {current.text}", amounts=current.amounts or earlier.amounts)
     return Context(text=current.text, amounts=current.amounts)
 
 

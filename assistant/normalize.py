@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.text import fold
+from assistant.text import fold, tokens
 
 # Words the rules key on; a misspelling within a small edit distance is read as the word.
 VOCABULARY = frozenset("""
@@ -101,6 +101,18 @@ def amounts(text: str) -> tuple[float, ...]:
     return tuple(found)
 
 
+US_STATES = re.compile(r"\b(alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|"
+                       r"georgia|hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|"
+                       r"massachusetts|michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|"
+                       r"new hampshire|new jersey|new mexico|new york|north carolina|north dakota|ohio|oklahoma|"
+                       r"oregon|pennsylvania|rhode island|south carolina|south dakota|tennessee|texas|utah|"
+                       r"vermont|virginia|washington|westvirginia|wisconsin|wyoming)\b")
+
+
+def names_a_state(normalized_text: str) -> bool:
+    return US_STATES.search(normalized_text) is not None
+
+
 @dataclass(frozen=True)
 class Normalized:
     text: str  # folded, typo-corrected, "west virginia" forms made "westvirginia"
@@ -113,7 +125,7 @@ def normalize(text: str) -> Normalized:
     folded = re.sub(r"\ba\.?r\.?t\b\.?", "art", folded)
     money = amounts(folded)
     folded = WEST_VIRGINIA.sub(" westvirginia ", folded)
-    words = re.findall(r"[a-z0-9$.']+|[^\sa-z0-9$.']", folded)
+    words = re.findall(r"[a-z0-9$.']+(?:-[a-z0-9$.']+)*|[^\sa-z0-9$.']", folded)
     fixed = " ".join(correct(w) for w in words)
     return Normalized(text=" ".join(fixed.split()), amounts=money)
 
@@ -121,6 +133,6 @@ def normalize(text: str) -> Normalized:
 def is_follow_up(question: str) -> bool:
     """A turn that leans on the one before ("and if the client lives in West Virginia?")."""
     q = fold(question).strip()
-    content = [w for w in re.findall(r"[a-z]+", q) if len(w) > 3]
+    content = tokens(q)
     return bool(FOLLOW_UP_START.match(q)) or len(content) <= 2 or (
         len(content) <= 5 and re.search(r"\b(that|it|this|they|them|those|same one)\b", q) is not None)

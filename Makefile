@@ -1,0 +1,54 @@
+# Two commands for a fresh machine with only Python: `make run` and `make test`.
+# Re-running either is fast: the virtualenv is rebuilt only when pyproject.toml changes, and
+# ingest only embeds what changed.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8501
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: run test install index eval bench bench-full lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	# torch first and pinned: otherwise pip resolves a CUDA build (gigabytes).
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+index: install
+	$(BIN)/assistant ingest
+
+run: index
+	@if [ -f ui/app.py ]; then \
+	  echo "Chat UI: http://$(HOST):$(PORT)"; \
+	  $(BIN)/streamlit run ui/app.py --server.address $(HOST) --server.port $(PORT) \
+	    --server.headless true --browser.gatherUsageStats false; \
+	else \
+	  $(BIN)/assistant ask "Can I give a West Virginia client a \$$20 credit?"; \
+	fi
+
+test: install
+	$(BIN)/pytest
+
+eval: index
+	$(BIN)/assistant eval evals/ --out eval-report --min-pass-rate 0.95 --min-guardrail-pass-rate 1.0
+
+bench: install
+	$(BIN)/python -m benchmarks --quick
+
+bench-full: install
+	$(BIN)/python -m benchmarks
+
+lint: install
+	$(BIN)/ruff check assistant ui tests benchmarks
+	$(BIN)/mypy assistant
+
+clean:
+	rm -rf .data eval-report test-output benchmarks/out

@@ -1,0 +1,81 @@
+"""Ingest with the fake embedder and a real embedded Chroma under tmp_path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant import store
+from assistant.config import Settings
+from assistant.errors import CorpusError, IndexNotBuilt
+from assistant.ingest import ingest
+from assistant.retrieve import HybridSearch
+from tests.fakes import FakeEmbeddings
+
+
+def test_first_ingest_then_nothing_changed(settings: Settings, fake_embedder: FakeEmbeddings) -> None:
+    first = ingest(settings, fake_embedder)
+    assert first.pages["added"] == 5 and first.chunks["added"] == first.embedded > 40
+    again = ingest(settings, fake_embedder)
+    assert again.embedded == 0 and not again.changed
+    assert again.pages == {"added": 0, "updated": 0, "removed": 0, "unchanged": 5}
+    assert again.chunks["unchanged"] == first.chunks["added"]
+
+
+def test_changed_and_deleted_pages(settings: Settings, fake_embedder: FakeEmbeddings, corpus_copy: Path) -> None:
+    first = ingest(settings, fake_embedder)
+    page = corpus_copy / "credits-key-points.md"
+    page.write_text(page.read_text().replace("Start low for those complaints", "Begin low for those complaints"))
+    (corpus_copy / "collections-call-procedure.md").unlink()
+    fake_embedder.embedded = 0
+    report = ingest(settings, fake_embedder)
+    assert report.pages == {"added": 0, "updated": 1, "removed": 1, "unchanged": 3}
+    assert report.embedded == report.chunks["added"] == 1  # only the edited chunk is re-embedded
+    assert report.chunks["removed"] > 1
+    snap = HybridSearch(settings, fake_embedder).snapshot
+    assert len(snap.chunks) == first.chunks["added"] - report.chunks["removed"] + 1
+    assert not any(c.page == "collections-call-procedure" for c in snap.chunks)
+    assert any("Begin low" in c.text for c in snap.chunks)
+
+
+def test_failed_ingest_keeps_the_last_complete_index(settings: Settings, corpus_copy: Path) -> None:
+    ingest(settings, FakeEmbeddings())
+    client = store.make_client(settings)
+    before = store.active_generation(client, settings)
+    for page in corpus_copy.glob("*.md"):
+        page.write_text(page.read_text() + "\nA new closing line for every page.\n")
+    with pytest.raises(RuntimeError, match="fake embedder failure"):
+        ingest(settings, FakeEmbeddings(fail_after=1), client=client)
+    assert store.active_generation(client, settings) == before
+    names = [c if isinstance(c, str) else c.name for c in client.list_collections()]
+    assert sorted(n for n in names if n.startswith("sop-2")) == [before]  # the half-written one is gone
+    search = HybridSearch(settings, FakeEmbeddings(), client)
+    assert not any("A new closing line" in c.text for c in search.snapshot.chunks)
+
+
+def test_bad_corpus_file_is_skipped_and_named(settings: Settings, fake_embedder: FakeEmbeddings,
+                                              corpus_copy: Path) -> None:
+    (corpus_copy / "broken.md").write_text("---\ntitle: [oops\n---\nbody\n")
+    report = ingest(settings, fake_embedder)
+    assert report.pages["added"] == 5
+    assert any("broken.md" in p for p in report.problems)
+    assert any("broken.md" in line for line in report.lines())
+
+
+def test_empty_corpus_is_an_error(settings: Settings, fake_embedder: FakeEmbeddings, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(CorpusError, match="no usable pages"):
+        ingest(settings, fake_embedder, corpus_dir=empty)
+
+
+def test_querying_before_any_ingest_says_how_to_build(settings: Settings, fake_embedder: FakeEmbeddings) -> None:
+    with pytest.raises(IndexNotBuilt, match="assistant ingest"):
+        HybridSearch(settings, fake_embedder).search("credit")
+
+
+def test_rebuild_re_embeds_everything(settings: Settings) -> None:
+    first = ingest(settings, FakeEmbeddings())
+    again = ingest(settings, FakeEmbeddings(), rebuild=True)
+    assert again.embedded == first.embedded and again.changed
