@@ -22,6 +22,8 @@ ABSTAIN_TEXT = "This is not covered by the procedures, so I can't answer it from
 GAP_NOTE = ("Note: the page \u201c{title}\u201d is incomplete here \u2014 part of it was lost in export. "
             "Don't fill the gap; check with a lead.")
 MAX_UNITS_PER_PASSAGE = 3
+WHOLE_CHUNK_CHARS = 320
+BUSINESS_VOTERS = 3  # the top passages that decide which business a question is about
 MAX_LIST_ITEMS = 6
 SECOND_PASSAGE_SHARE = 0.6  # a later passage joins the answer only if it scores this close to the best
 
@@ -74,33 +76,54 @@ def _score(unit_tokens: set[str], query: set[str], idf: dict[str, float]) -> flo
     return sum(idf.get(t, 1.0) for t in shared) / math.sqrt(max(len(unit_tokens), 4))
 
 
+ANAPHOR = re.compile(r"^(?:[-*\s]*)(anything|this|that|these|those|it|they|he|she|such|also|however|otherwise)\b",
+                     re.IGNORECASE)
+
+
+CONDITION = re.compile(r"^(?:[-*\s]*)(if|when|whenever|in the case)\b[^.]*\.$", re.IGNORECASE)
+
+
 def _select(passage: Passage, query: set[str], idf: dict[str, float]) -> tuple[list[Unit], float]:
-    """The best contiguous run of units in a passage (a list intro brings its items)."""
+    """The best contiguous run of units in a passage.
+
+    The best-scoring unit, plus: the sentence before it when it leans back on it ("Anything
+    requested over that amount ..."); the lines an intro ending in ":" announces; and directly
+    following units that also answer, so a rule keeps its exception.
+    """
     all_units = units(passage.chunk.text)
     if not all_units:
         return [], 0.0
     scores = [_score(set(tokens(u.text)), query, idf) for u in all_units]
     best = max(range(len(all_units)), key=lambda i: (scores[i], -i))
-    chosen = [best]
+    if len(passage.chunk.text) <= WHOLE_CHUNK_CHARS:
+        return all_units, scores[best]  # a short section is quoted whole: steps stay together
+    first = last = best
+    if best > 0 and ANAPHOR.match(all_units[best].text) and not all_units[best - 1].intro:
+        first = best - 1
     if all_units[best].intro:
-        nxt = best + 1
-        while nxt < len(all_units) and all_units[nxt].is_item and len(chosen) <= MAX_LIST_ITEMS:
-            chosen.append(nxt)
-            nxt += 1
+        while last + 1 < len(all_units) and last - best < MAX_LIST_ITEMS and not all_units[last + 1].intro \
+                and (all_units[last + 1].is_item or len(all_units[last + 1].text) < 80):
+            last += 1
     else:
-        # Extend to a directly following unit that also answers, to keep rules with their exception.
-        nxt = best + 1
-        while (nxt < len(all_units) and len(chosen) < MAX_UNITS_PER_PASSAGE
-               and scores[nxt] >= 0.5 * scores[best] > 0):
-            chosen.append(nxt)
-            nxt += 1
-    return [all_units[i] for i in chosen], scores[best]
+        if CONDITION.match(all_units[best].text) and last + 1 < len(all_units):
+            last += 1  # "If you encounter ..." is answered by the sentence after it
+        while (last + 1 < len(all_units) and last - first + 1 < MAX_UNITS_PER_PASSAGE
+               and (scores[last + 1] >= 0.5 * scores[best] > 0
+                    or (all_units[last + 1].intro and scores[last + 1] > 0))):
+            last += 1
+            if all_units[last].intro:  # an intro brings what it introduces
+                while last + 1 < len(all_units) and all_units[last + 1].is_item:
+                    last += 1
+                break
+    return all_units[first:last + 1], scores[best]
 
 
 def compose(query: str, passages: list[Passage], ui_base_url: str, abstain_below: float) -> Draft:
-    if not passages or passages[0].relevance < abstain_below:
+    # Abstain on the best dense relevance among the candidates: the fused order can put a
+    # lexically busy passage first, but coverage is a question of meaning.
+    if not passages or max(p.relevance for p in passages) < abstain_below:
         return abstain(passages, ui_base_url)
-    business = passages[0].chunk.business
+    business = _business_of(passages)
     same_business = [p for p in passages if p.chunk.business == business]
     query_tokens = set(tokens(query))
     idf = _idf([p.chunk.text for p in same_business])
@@ -108,6 +131,8 @@ def compose(query: str, passages: list[Passage], ui_base_url: str, abstain_below
     best_score = 0.0
     for rank, passage in enumerate(same_business):
         chosen, score = _select(passage, query_tokens, idf)
+        if not chosen and rank == 0 and passage.chunk.has_gap:
+            chosen = [Unit(0, len(passage.chunk.text), passage.chunk.text, False, False)]  # the marker itself
         if not chosen:
             continue
         if rank == 0 or not picked:
@@ -132,13 +157,28 @@ def compose(query: str, passages: list[Passage], ui_base_url: str, abstain_below
                                     url=source_link(ui_base_url, s.page, s.anchor, s.source_url, quote))
                      for s in passage.sources[1:]],
         ))
-        parts.append(" ".join(plain(u.text) for u in chosen) + f" [{n}]")
+        if has_gap(quote) and len(chosen) == 1 and chosen[0].start == 0 and chosen[0].end == len(text):
+            parts.append(f"The section \u201c{source.section}\u201d of \u201c{source.page_title}\u201d lost its "
+                         f"content in export. [{n}]")
+        else:
+            parts.append(" ".join(plain(u.text) for u in chosen) + f" [{n}]")
         if passage.chunk.has_gap:
             gap_titles.append(source.page_title)
     answer = "\n\n".join(parts)
     for title in dict.fromkeys(gap_titles):
         answer += "\n\n" + GAP_NOTE.format(title=title)
     return Draft(answer=answer, abstained=False, citations=citations)
+
+
+def _business_of(passages: list[Passage]) -> str:
+    """The business the question is about: the one whose passages carry most fused score.
+
+    One lexically lucky passage from the other business must not pull the answer over to it.
+    """
+    votes: dict[str, float] = {}
+    for p in passages[:BUSINESS_VOTERS]:
+        votes[p.chunk.business] = votes.get(p.chunk.business, 0.0) + p.score
+    return max(votes, key=lambda b: (votes[b], b == passages[0].chunk.business))
 
 
 def abstain(passages: list[Passage], ui_base_url: str) -> Draft:

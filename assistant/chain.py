@@ -43,9 +43,13 @@ def validate(question: str, history: list[str], max_chars: int) -> str:
 
 
 def retrieval_query(question: str, history: list[str]) -> str:
-    """A follow-up ("and in West Virginia?") is searched together with the turn before it."""
+    """A follow-up ("and in West Virginia?") is searched together with the turn before it.
+
+    The new question is given twice so it outweighs the earlier turn in both BM25 (query term
+    frequency) and the embedding: the earlier turn supplies the topic, the new one the ask.
+    """
     if history and is_follow_up(question):
-        return f"{history[-1]} {question}"
+        return f"{question} {history[-1]} {question}"
     return question
 
 

@@ -32,9 +32,10 @@ class Settings(BaseSettings):
     ui_base_url: str = Field("http://localhost:8501", description="where page-viewer links point")
     default_business: str = "ignition-interlock"
     candidates: int = Field(20, ge=1, le=200, description="passages each retriever proposes")
-    passages: int = Field(3, ge=1, le=10, description="fused passages the answer may quote")
+    passages: int = Field(5, ge=1, le=10, description="fused passages the answer may quote")
     abstain_below: float = Field(
-        0.40, ge=0.0, le=1.0, description="top passage relevance under which we abstain"
+        0.35, ge=0.0, le=1.0,
+        description="best passage relevance under which we abstain (calibrated on evals/: docs/metrics.md)"
     )
     max_question_chars: int = Field(2000, ge=10)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"

@@ -63,6 +63,9 @@ class SentenceTransformerEmbeddings(Embeddings):
             if self._model is None:
                 offline_environment()
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()  # a weight-loading bar on every start is noise
 
                 self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
         return self._model

