@@ -83,7 +83,12 @@ ANAPHOR = re.compile(r"^(?:[-*\s]*)(anything|this|that|these|those|it|they|he|sh
 CONDITION = re.compile(r"^(?:[-*\s]*)(if|when|whenever|in the case)\b[^.]*\.$", re.IGNORECASE)
 
 
-def _select(passage: Passage, query: set[str], idf: dict[str, float]) -> tuple[list[Unit], float]:
+PROCEDURAL = re.compile(r"\b(how (do|can|should|would) (i|we|you)|how to|steps?|process|procedure|walk me through)\b",
+                        re.IGNORECASE)
+
+
+def _select(passage: Passage, query: set[str], idf: dict[str, float],
+            procedural: bool = False) -> tuple[list[Unit], float]:
     """The best contiguous run of units in a passage.
 
     The best-scoring unit, plus: the sentence before it when it leans back on it ("Anything
@@ -95,13 +100,17 @@ def _select(passage: Passage, query: set[str], idf: dict[str, float]) -> tuple[l
         return [], 0.0
     scores = [_score(set(tokens(u.text)), query, idf) for u in all_units]
     best = max(range(len(all_units)), key=lambda i: (scores[i], -i))
+    intros = [i for i, u in enumerate(all_units) if u.intro and i + 1 < len(all_units) and all_units[i + 1].is_item]
+    if procedural and intros and scores[intros[0]] > 0:
+        best = intros[0]  # "how do I ..." is answered by the steps, not by one step
     if len(passage.chunk.text) <= WHOLE_CHUNK_CHARS:
         return all_units, scores[best]  # a short section is quoted whole: steps stay together
     first = last = best
     if best > 0 and ANAPHOR.match(all_units[best].text) and not all_units[best - 1].intro:
         first = best - 1
     if all_units[best].intro:
-        while last + 1 < len(all_units) and last - best < MAX_LIST_ITEMS and not all_units[last + 1].intro \
+        limit = len(all_units) if procedural else MAX_LIST_ITEMS
+        while last + 1 < len(all_units) and last - best < limit and not all_units[last + 1].intro \
                 and (all_units[last + 1].is_item or len(all_units[last + 1].text) < 80):
             last += 1
     else:
@@ -126,11 +135,12 @@ def compose(query: str, passages: list[Passage], ui_base_url: str, abstain_below
     business = _business_of(passages)
     same_business = [p for p in passages if p.chunk.business == business]
     query_tokens = set(tokens(query))
+    procedural = PROCEDURAL.search(query) is not None
     idf = _idf([p.chunk.text for p in same_business])
     picked: list[tuple[Passage, list[Unit]]] = []
     best_score = 0.0
     for rank, passage in enumerate(same_business):
-        chosen, score = _select(passage, query_tokens, idf)
+        chosen, score = _select(passage, query_tokens, idf, procedural)
         if not chosen and rank == 0 and passage.chunk.has_gap:
             chosen = [Unit(0, len(passage.chunk.text), passage.chunk.text, False, False)]  # the marker itself
         if not chosen:

@@ -21,7 +21,6 @@ from assistant.errors import AssistantError, EvalSetError
 from assistant.guardrails import RULE_IDS
 from assistant.models import Answer
 
-
 RULE_KEYS = ("guardrails:", "forbid_guardrails:", "error:")
 
 

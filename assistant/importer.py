@@ -16,6 +16,7 @@ import html
 import re
 from datetime import datetime
 from html.parser import HTMLParser
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
@@ -204,7 +205,7 @@ def _iso_date(text: str) -> str | None:
     return None
 
 
-def render_page(front: dict[str, object], body: str) -> str:
+def render_page(front: Mapping[str, object], body: str) -> str:
     header = yaml.safe_dump({k: v for k, v in front.items() if v is not None}, sort_keys=False,
                             allow_unicode=True)
     return f"---\n{header}---\n\n# {front['title']}\n\n{body}"

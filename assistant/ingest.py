@@ -121,8 +121,8 @@ def ingest(settings: Settings, embedder: Embedder, corpus_dir: Path | None = Non
         if keep and old is not None:
             for ids in _batches(sorted(keep)):
                 got = old.get(ids=ids, include=["embeddings"])
-                vectors = dict(zip(got["ids"], got["embeddings"], strict=True))
-                _add(new, [chunks[i] for i in ids], [vectors[i] for i in ids], digests)
+                stored = dict(zip(got["ids"], got["embeddings"], strict=True))
+                _add(new, [chunks[i] for i in ids], [stored[i] for i in ids], digests)
         fresh = [chunks[i] for i in sorted(set(chunks) - keep)]
         for batch in _progress(_batches(fresh), -(-len(fresh) // BATCH), progress, "embedding"):
             vectors = embedder.embed_documents([embedding_text(c) for c in batch])

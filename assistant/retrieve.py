@@ -28,6 +28,7 @@ from assistant.models import Chunk, Passage, Source
 from assistant.text import tokens
 
 RRF_K = 60
+LEXICAL_WEIGHT = 1.0  # BM25's share in the fusion, relative to dense
 DUPLICATE_JACCARD = 0.8
 POINTER_CHECK_SECONDS = 5.0
 
@@ -89,9 +90,9 @@ class HybridSearch:
         dense = self._dense(snap, query, n)
         lexical = self._lexical(snap, query, n)
         fused: dict[int, float] = {}
-        for ranking in (list(dense), list(lexical)):
+        for ranking, weight in ((list(dense), 1.0), (list(lexical), LEXICAL_WEIGHT)):
             for rank, idx in enumerate(ranking):
-                fused[idx] = fused.get(idx, 0.0) + 1.0 / (RRF_K + rank + 1)
+                fused[idx] = fused.get(idx, 0.0) + weight / (RRF_K + rank + 1)
         order = sorted(fused, key=lambda i: (-fused[i], -dense.get(i, 0.0), snap.chunks[i].id))
         passages: list[Passage] = []
         kept_sets: list[frozenset[str]] = []
