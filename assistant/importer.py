@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from html.parser import HTMLParser
-from collections.abc import Mapping
 from pathlib import Path
 
 import yaml

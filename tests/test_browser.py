@@ -1,0 +1,106 @@
+"""End to end in a real headless Chromium against `streamlit run` on 127.0.0.1.
+
+Ask, see the rule banner and a citation, follow the citation link, see the source section
+highlighted, leave feedback; a screenshot of each step is saved under test-output/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.config import PROJECT_ROOT, Settings
+from assistant.feedback import FeedbackStore
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+OUT = PROJECT_ROOT / "test-output" / "browser"
+WAIT = 120
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(real_index: Settings) -> Iterator[str]:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(real_index.data_dir), "ASSISTANT_UI_BASE_URL": base}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "ui" / "app.py"), "--server.address",
+         "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
+         "--browser.gatherUsageStats", "false"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture
+def browser(tmp_path: Path):  # type: ignore[no-untyped-def]
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.skip("Debian chromium + chromium-driver not installed (.ci/run installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1400,1000", f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def test_ask_follow_citation_see_highlight_leave_feedback(server: str, browser, real_index: Settings) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    wait = WebDriverWait(browser, WAIT)
+    browser.get(server)
+    box = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid='stChatInputTextArea']")))
+    box.send_keys("Can I give a West Virginia client a $20 credit?", Keys.ENTER)
+    link = wait.until(ec.element_to_be_clickable((By.PARTIAL_LINK_TEXT, "Open the source section")))
+    banner = browser.find_element(By.CSS_SELECTOR, "[data-testid='stAlertContentError']")
+    assert "wv-no-credit" in banner.text and "West Virginia" in banner.text
+    assert "We cannot provide any courtesy credits for West Virginia" in browser.page_source
+    browser.save_screenshot(str(OUT / "1-answer.png"))
+
+    thumbs = browser.find_elements(By.CSS_SELECTOR, "[data-testid='stFeedback'] button")
+    thumbs[0].click()  # thumbs up
+    wait.until(lambda d: FeedbackStore(real_index.feedback_db).rows(text="West Virginia client a $20"))
+
+    href = link.get_attribute("href")
+    assert href.startswith(server + "/page_viewer?page=") and "hl=" in href
+    browser.get(href)
+    mark = wait.until(ec.presence_of_element_located((By.TAG_NAME, "mark")))
+    assert "We cannot provide any courtesy credits for West Virginia" in mark.text
+    time.sleep(1)  # let the scroll-to-section script run before the picture
+    browser.save_screenshot(str(OUT / "2-source-highlighted.png"))
+    print(f"screenshots: {OUT}")

@@ -1,0 +1,91 @@
+"""Streamlit AppTest: the chat, citations, banners, abstention, feedback and the trainer page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from assistant.config import PROJECT_ROOT, Settings
+from assistant.feedback import FeedbackStore
+
+pytestmark = pytest.mark.integration
+APP = str(PROJECT_ROOT / "ui" / "app.py")
+TIMEOUT = 180
+
+
+@pytest.fixture
+def app(real_index: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(real_index.data_dir))
+    st.cache_resource.clear()  # each test builds its cached resources from its own settings
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    yield at
+    st.cache_resource.clear()
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception
+    return at
+
+
+def texts(elements) -> str:  # type: ignore[no-untyped-def]
+    return "\n".join(e.value for e in elements)
+
+
+def test_guardrail_banner_answer_and_citation(app: AppTest) -> None:
+    ask(app, "Can I give a West Virginia client a $20 credit?")
+    assert "wv-no-credit" in texts(app.error) and "West Virginia" in texts(app.error)
+    shown = texts(app.markdown)
+    assert "IMPORTANT NOTE: We cannot provide any courtesy credits for West Virginia" in shown
+    assert "[Open the source section](/page_viewer?page=" in shown
+    assert "Not allowed:" not in shown  # the banner carries the verdict; the body is the quote
+
+
+def test_follow_up_uses_the_conversation(app: AppTest) -> None:
+    ask(app, "what's the most I can credit for an inconvenience?")
+    ask(app, "and if the client lives in West Virginia?")
+    assert "wv-no-credit" in texts(app.error)
+
+
+def test_abstention_reads_as_such(app: AppTest) -> None:
+    ask(app, "give me a good lasagna recipe")
+    assert "not covered by the procedures" in texts(app.info)
+    assert "See also" in texts(app.markdown)
+
+
+def test_feedback_is_stored_at_the_click(app: AppTest, real_index: Settings) -> None:
+    ask(app, "where does the client send the tow receipt?")
+    app.feedback[0].set_value(0).run()  # the thumbs-down click: stored at once
+    assert FeedbackStore(real_index.feedback_db).rows(text="tow receipt")
+    app.text_input(key="comment-1").set_value("needs the fax number first").run()
+    assert not app.exception
+    rows = FeedbackStore(real_index.feedback_db).rows(text="tow receipt")
+    assert rows and rows[0].rating == 0 and rows[0].comment == "needs the fax number first"
+    assert rows[0].citations and rows[0].citations[0]["page"] == "client-courtesy-credits"
+
+
+def test_page_viewer_highlights_the_cited_passage(app: AppTest) -> None:
+    app.switch_page("page_viewer.py")
+    app.query_params.update({"page": "client-courtesy-credits", "section": "reset-fee-refund",
+                             "hl": "Reset fees should NEVER be refunded."})
+    app.run()
+    assert [t.value for t in app.title] == ["Client Courtesy Credits"]
+    assert "<mark>Reset fees should NEVER be refunded.</mark>" in texts(app.markdown)
+    assert '<a id="reset-fee-refund"></a>' in texts(app.markdown)
+
+
+def test_trainer_runs_an_uploaded_set_and_lists_feedback(app: AppTest, tmp_path: Path) -> None:
+    app.switch_page("trainer.py").run()
+    app.multiselect[0].set_value(["guardrails.yaml"])
+    app.button[0].click().run()
+    assert not app.exception
+    labels = [m.label for m in app.metric]
+    assert "Pass rate" in labels and "hit@1" in labels
+    assert app.metric[1].value == "100.0%"  # every rule expectation in guardrails.yaml held
+    assert len(app.get("download_button")) >= 3

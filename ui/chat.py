@@ -1,0 +1,83 @@
+"""Chat for agents: the answer, the rule that applies and the sources in one glance."""
+
+from __future__ import annotations
+
+import streamlit as st
+from common import BANNER, ICON, answer_body, chain_or_stop, feedback_store, local_link, md
+
+from assistant.errors import InvalidQuestion
+from assistant.models import Answer
+
+st.title("SOP assistant")
+st.caption("Answers come only from the procedure pages, quoted verbatim. Hard rules are shown first.")
+assistant = chain_or_stop()
+messages: list[dict] = st.session_state.setdefault("messages", [])  # type: ignore[type-arg]
+
+
+def save_rating(i: int) -> None:
+    rating = st.session_state.get(f"rating-{i}")
+    if rating is None:
+        return
+    msg, store = messages[i], feedback_store()
+    if msg.get("feedback_id"):
+        store.update(msg["feedback_id"], rating=rating)
+    else:
+        answer = Answer(**msg["answer"])
+        msg["feedback_id"] = store.record(answer, msg["history"], rating, st.session_state.get(f"comment-{i}", ""))
+
+
+def save_comment(i: int) -> None:
+    msg = messages[i]
+    comment = st.session_state.get(f"comment-{i}", "")
+    if msg.get("feedback_id"):
+        feedback_store().update(msg["feedback_id"], comment=comment)
+
+
+def render_answer(i: int, msg: dict) -> None:  # type: ignore[type-arg]
+    answer = msg["answer"]
+    for v in answer["guardrails"]:
+        BANNER[v["action"]](f"**{v['action'].upper()} · {v['rule']}** — {md(v['message'])} "
+                            f"[Rule source]({local_link(v['citation']['url'])})", icon=ICON[v["action"]])
+    body = answer_body(answer, answer["guardrails"])
+    if answer["abstained"]:
+        st.info(md(body), icon=":material/search_off:")
+        for s in answer.get("see_also", []):
+            st.markdown(f"- See also: [{md(s['page'])} — {md(s['section'])}]({local_link(s['url'])})")
+    else:
+        st.markdown(md(body))
+    for c in answer["citations"]:
+        updated = f" · updated {c['updated']}" if c.get("updated") else ""
+        with st.container(border=True):
+            st.markdown(f"**[{c['n']}] {md(c.get('page_title') or c['page'])}** — {md(c['section'])}{updated}")
+            st.markdown("> " + md(c["quote"]).replace("\n", "\n> "))
+            st.markdown(f"[Open the source section]({local_link(c['url'])})")
+            for other in c.get("also_in", []):
+                st.caption(f"Same text also on: [{other['page']} — {other['section']}]({local_link(other['url'])})")
+    cols = st.columns([1, 4])
+    with cols[0]:
+        st.feedback("thumbs", key=f"rating-{i}", on_change=save_rating, args=(i,))
+    with cols[1]:
+        st.text_input("Comment (optional)", key=f"comment-{i}", on_change=save_comment, args=(i,),
+                      placeholder="What was wrong or missing?", label_visibility="collapsed")
+    if msg.get("feedback_id"):
+        st.caption("Feedback saved. Thank you.")
+
+
+for i, msg in enumerate(messages):
+    with st.chat_message(msg["role"]):
+        if msg["role"] == "user":
+            st.markdown(md(msg["content"]))
+        elif "error" in msg:
+            st.error(msg["error"])
+        else:
+            render_answer(i, msg)
+
+if question := st.chat_input("Ask about a procedure, e.g. “Can I give a West Virginia client a $20 credit?”"):
+    history = [m["content"] for m in messages if m["role"] == "user"]
+    messages.append({"role": "user", "content": question})
+    try:
+        result = assistant.ask(question, history)
+        messages.append({"role": "assistant", "answer": result.model_dump(mode="json"), "history": history})
+    except InvalidQuestion as exc:
+        messages.append({"role": "assistant", "error": f"Can't ask that: {exc}"})
+    st.rerun()
