@@ -49,7 +49,7 @@ def bundled_model_path() -> Path:
 class SentenceTransformerEmbeddings(Embeddings):
     """LangChain `Embeddings` over a local sentence-transformers folder, loaded on first use."""
 
-    def __init__(self, model_path: str = "", batch_size: int = 64) -> None:
+    def __init__(self, model_path: str = "", batch_size: int = 32) -> None:
         self.path = Path(model_path) if model_path else bundled_model_path()
         if not (self.path / "config.json").exists() and not (self.path / "modules.json").exists():
             raise ConfigError(f"ASSISTANT_EMBEDDING_MODEL: {self.path} is not a sentence-transformers folder")

@@ -1,0 +1,152 @@
+"""Benchmark tasks. Each runs in a fresh spawned process so its peak RSS is its own."""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from assistant.embeddings import offline_environment
+
+offline_environment()
+
+
+def _rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))], 2)
+
+
+def ingest_task(corpus: str, data: str, ceiling_sample: int) -> dict[str, Any]:
+    from assistant.chunking import chunk_page, embedding_text
+    from assistant.config import load_settings
+    from assistant.corpus import load_pages
+    from assistant.embeddings import get_embedder
+    from assistant.ingest import BATCH, ingest
+    from benchmarks.synth import touch_pages
+
+    settings = load_settings(data_dir=Path(data), corpus_dir=Path(corpus))
+    embedder = get_embedder()
+    t = time.perf_counter()
+    embedder.embed_query("warm up")
+    load_s = time.perf_counter() - t
+
+    t = time.perf_counter()
+    first = ingest(settings, embedder)
+    ingest_s = time.perf_counter() - t
+
+    # The ceiling: the same model on (an even sample of) the same chunk texts, same batch size.
+    pages, _ = load_pages(Path(corpus))
+    texts = [embedding_text(c) for p in pages for c in chunk_page(p)]
+    step = max(1, len(texts) // ceiling_sample)
+    sample = texts[::step][:ceiling_sample]
+    t = time.perf_counter()
+    for start in range(0, len(sample), BATCH):
+        embedder.embed_documents(sample[start:start + BATCH])
+    raw_rate = len(sample) / (time.perf_counter() - t)
+
+    t = time.perf_counter()
+    same = ingest(settings, embedder)
+    same_s = time.perf_counter() - t
+    changed_pages = touch_pages(Path(corpus), 0.01)
+    t = time.perf_counter()
+    changed = ingest(settings, embedder)
+    changed_s = time.perf_counter() - t
+    rate = first.embedded / ingest_s
+    return {"pages": sum(first.pages.values()), "chunks": first.chunks["added"], "model_load_s": round(load_s, 2),
+            "ingest_s": round(ingest_s, 2), "ingest_chunks_per_s": round(rate, 1),
+            "raw_embed_chunks_per_s": round(raw_rate, 1), "ceiling_sample": len(sample),
+            "ingest_vs_raw": round(rate / raw_rate, 3),
+            "reingest_unchanged_s": round(same_s, 2), "reingest_unchanged_embedded": same.embedded,
+            "reingest_1pct_pages": changed_pages, "reingest_1pct_s": round(changed_s, 2),
+            "reingest_1pct_embedded": changed.embedded, "peak_rss_mb": _rss_mb()}
+
+
+def query_task(corpus: str, data: str, questions: list[list[Any]], runs: int) -> dict[str, Any]:
+    from assistant.chain import Chain
+    from assistant.config import load_settings
+
+    chain = Chain(load_settings(data_dir=Path(data), corpus_dir=Path(corpus)))
+    t = time.perf_counter()
+    chain.warm_up()
+    warm_up_s = time.perf_counter() - t
+    per_run: list[dict[str, float]] = []
+    for _ in range(runs):
+        stages: dict[str, list[float]] = {"total": [], "retrieve": [], "answer": [], "guard": []}
+        for question, history in questions:
+            timings = chain.ask(question, history).timings_ms
+            for name in stages:
+                stages[name].append(getattr(timings, name))
+        per_run.append({f"{name}_{q}": _pct(v, p) for name, v in stages.items() for q, p in (("p50", .5), ("p95", .95))})
+    return {"warm_up_s": round(warm_up_s, 2), "runs": runs, "questions": len(questions),
+            **{k: round(statistics.median(r[k] for r in per_run), 2) for k in per_run[0]}, "peak_rss_mb": _rss_mb()}
+
+
+def quality_task(corpus: str, data: str, raw_pages: str, cases: list[dict[str, Any]], runs: int) -> dict[str, Any]:
+    """Ours (hybrid + extractive) vs the tutorial pipeline, on the same questions and phrases."""
+    from langchain_chroma import Chroma
+    from langchain_core.documents import Document
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from assistant.chain import Chain, retrieval_query
+    from assistant.config import load_settings
+    from assistant.embeddings import get_embedder
+    from assistant.store import make_client
+
+    def fold(text: str) -> str:
+        return " ".join(text.lower().split())
+
+    def rank(texts: list[str], phrases: list[str]) -> int | None:
+        for n, text in enumerate(texts, start=1):
+            if any(fold(p) in fold(text) for p in phrases):
+                return n
+        return None
+
+    def metrics(ranks: list[int | None]) -> dict[str, float]:
+        return {"hit@1": round(sum(r == 1 for r in ranks) / len(ranks), 3),
+                "hit@3": round(sum(bool(r and r <= 3) for r in ranks) / len(ranks), 3),
+                "mrr": round(sum(1 / r for r in ranks if r) / len(ranks), 3)}
+
+    settings = load_settings(data_dir=Path(data), corpus_dir=Path(corpus))
+    chain = Chain(settings)
+    chain.warm_up()
+    embedder = get_embedder()
+
+    splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
+    docs = []
+    for path in sorted(Path(raw_pages).glob("0*.txt")):
+        docs += splitter.split_documents([Document(page_content=path.read_text(encoding="utf-8"),
+                                                   metadata={"source": path.name})])
+    t = time.perf_counter()
+    baseline = Chroma.from_documents(docs, embedding=embedder, collection_name="naive-baseline",
+                                     client=make_client(load_settings(data_dir=Path(data) / "baseline")))
+    baseline_ingest_s = time.perf_counter() - t
+
+    ours_cited, ours_passages, naive = [], [], []
+    ours_ms, naive_ms = [], []
+    for _ in range(runs):
+        run_ours, run_naive = [], []
+        for case in cases:
+            question, history, phrases = case["question"], case["history"], case["phrases"]
+            answer = chain.ask(question, history)
+            run_ours.append(answer.timings_ms.total)
+            t = time.perf_counter()
+            found = baseline.similarity_search(question, k=4)
+            run_naive.append((time.perf_counter() - t) * 1000)
+            if len(ours_cited) < len(cases):
+                ours_cited.append(rank([" ".join([c.quote, c.section]) for c in answer.citations], phrases))
+                passages = chain.search.search(retrieval_query(question, history), 4)
+                ours_passages.append(rank([p.chunk.text for p in passages], phrases))
+                naive.append(rank([d.page_content for d in found], phrases))
+        ours_ms.append(statistics.median(run_ours))
+        naive_ms.append(statistics.median(run_naive))
+    return {"questions": len(cases), "naive_chunks": len(docs), "naive_ingest_s": round(baseline_ingest_s, 2),
+            "ours_citations": metrics(ours_cited), "ours_passages_top4": metrics(ours_passages),
+            "naive_top4": metrics(naive),
+            "ours_ask_p50_ms": round(statistics.median(ours_ms), 2),
+            "naive_search_p50_ms": round(statistics.median(naive_ms), 2)}
