@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import pytest
 
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.feedback import FeedbackStore
+from tests.servers import free_port, wait_for_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -26,15 +26,10 @@ OUT = PROJECT_ROOT / "test-output" / "browser"
 WAIT = 120
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture
 def server(real_index: Settings) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(real_index.data_dir), "ASSISTANT_UI_BASE_URL": base}
     proc = subprocess.Popen(
@@ -42,16 +37,7 @@ def server(real_index: Settings) -> Iterator[str]:
          "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
          "--browser.gatherUsageStats", "false"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start")
+    wait_for_port(port, proc, WAIT)
     yield base
     proc.terminate()
     proc.wait(timeout=30)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from assistant.corpus import load_pages
 from assistant.embeddings import get_embedder
 from assistant.ingest import ingest
 from tests.conftest import CORPUS
+from tests.servers import free_port, wait_for_port
 
 pytestmark = pytest.mark.integration
 
@@ -79,29 +78,15 @@ def test_warm_ask_is_timed_per_stage(real_chain: Chain) -> None:
     assert 0 < t.retrieve <= t.total and t.answer >= 0 and t.guard >= 0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture
 def chroma_server(tmp_path: Path):  # type: ignore[no-untyped-def]
     exe = shutil.which("chroma") or str(Path(__import__("sys").executable).parent / "chroma")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([exe, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
                              "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={"ANONYMIZED_TELEMETRY": "False", "PATH": "/usr/bin:/bin"})
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("chroma server did not start")
+    wait_for_port(port, proc, 60)
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=20)
