@@ -90,10 +90,10 @@ class Chain:
         if not self._rules_checked:
             self.warm_up()
         t0 = time.perf_counter()
-        docs = self.retriever.invoke(retrieval_query(clean, history))
-        passages = [d.metadata["passage"] for d in docs]
+        query = retrieval_query(clean, history)
+        passages = [d.metadata["passage"] for d in self.retriever.invoke(query)]
         t1 = time.perf_counter()
-        draft = self.compose(retrieval_query(clean, history), passages, self.settings)
+        draft = self.compose(query, passages, self.settings)
         t2 = time.perf_counter()
         text, verdicts = guardrails.apply(clean, history, draft, self.settings.ui_base_url)
         result = Answer(question=question, answer=text, abstained=draft.abstained, citations=draft.citations,

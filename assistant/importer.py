@@ -142,8 +142,7 @@ def _looks_like_heading(line: str, next_line: str | None) -> bool:
 
 def to_markdown_body(lines: list[str]) -> tuple[str, str | None, str]:
     """Return (title, updated ISO date or None, Markdown body) for chrome-free lines."""
-    lines = [ln for ln in _strip_chrome(lines)]
-    content = [ln for ln in lines if ln.strip()]
+    content = [ln for ln in _strip_chrome(lines) if ln.strip()]
     if not content:
         raise CorpusError("no text left after removing site chrome")
     title = content[0].strip().lstrip("# ").strip()

@@ -109,3 +109,14 @@ def test_compose_abstains_below_threshold_and_keeps_one_business() -> None:
     mixed = [_passage("Credits up to $35 are fine.", "a", 0.8), _passage("Credits go to Ana.", "b", 0.79)]
     draft = compose("credits", mixed, "http://ui", 0.4)
     assert [c.page for c in draft.citations] == ["p-a"]
+
+
+def test_a_rule_whose_source_section_disappeared_fails_loudly(settings: Settings, corpus_copy) -> None:  # type: ignore[no-untyped-def]
+    from assistant.errors import RuleSourceMissing
+
+    page = corpus_copy / "client-courtesy-credits.md"
+    page.write_text(page.read_text().replace("## Reset Fee Refund", "## Reset Fees"))
+    embedder = FakeEmbeddings()
+    ingest(settings, embedder)
+    with pytest.raises(RuleSourceMissing, match="reset-refund"):
+        Chain(settings, embedder=embedder).ask("can I refund a reset fee?")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import streamlit as st
@@ -80,8 +79,14 @@ def test_page_viewer_highlights_the_cited_passage(app: AppTest) -> None:
     assert '<a id="reset-fee-refund"></a>' in texts(app.markdown)
 
 
-def test_trainer_runs_an_uploaded_set_and_lists_feedback(app: AppTest, tmp_path: Path) -> None:
+def test_trainer_runs_a_set_and_lists_feedback(app: AppTest, real_index: Settings) -> None:
+    from assistant.models import Answer
+
+    FeedbackStore(real_index.feedback_db).record(Answer(question="trainer-visible question", answer="a",
+                                                        abstained=False), [], 1, "listed on the trainer page")
     app.switch_page("trainer.py").run()
+    listed = [df.value for df in app.dataframe]
+    assert any("listed on the trainer page" in df.to_string() for df in listed)
     app.multiselect[0].set_value(["guardrails.yaml"])
     app.button[0].click().run()
     assert not app.exception
