@@ -54,9 +54,12 @@ class Rule:
 
 
 # -- vocabulary shared by the matchers (regexes over normalized text) -------------------------------
-CREDIT_INTENT = (r"\b(credit\w*|courtesy|coupon\w*|comp|comped|comping|waiv\w*|discount\w*|goodwill|"
+# "credit card" and "credit a payment to the account" are payments, not courtesy credits.
+CREDIT_INTENT = (r"\b(credit\w*(?! card)(?!(?: [a-z']+){0,3} payment)|pre-?credit\w*|courtesy|coupon\w*|comp|comped|comping|waiv\w*|discount\w*|goodwill|"
                  r"refund\w*|reimburs\w*|(take|knock|shave)\w* .{0,20}\boff|give (them|him|her|the client) "
-                 r"(back|money)|money back|give back|reverse\w*|write[- ]?off)\b")
+                 r"(back|money)|money back|give back|(give|send|pay)\w* .{0,30}\b(dollars?|bucks?) back|reverse\w*|"
+                 r"write[- ]?off)\b")
+PAYMENT = r"\b(pay|pays|paying|paid|payment\w*|owe\w*|balance|deductible|collect\w*)\b"
 VIOLATION = (r"\b(fail\w*|blow\w*|blew|refus\w*|tamper\w*|disconnect\w*|violation\w*|retest\w*|re-test\w*|"
              r"lock ?out\w*|positive|alcohol|skipp?ed|miss(ed)? (a |the )?(re)?test|bypass\w*|drank|drinking|"
              r"high bac|brac)\b")
@@ -66,27 +69,31 @@ NOT_DEVICE = r"(?:\bno\b|" + NEGATION + r").{0,12}\b(device|unit|equipment)\b.{0
 SETTLEMENT_WORD = r"settlements?\b"
 SETTLE_FOR_LESS = (r"\bsettle\w*\b.{0,40}\b(for less|less than|lower|reduced|discount\w*|part of|partial|"
                    r"half|percent|%|pennies|cheaper|smaller)|\b(reduced|discounted) (payoff|balance)|"
-                   r"\b(pay|paying|accept\w*|take|taking) (less|part|half|a portion|a fraction|\d+ ?%)\b.{0,30}"
-                   r"\b(close|clear|settle)")
+                   r"\baccept\w* (less|half|part|a portion|a fraction)\b|"
+                   r"\b(pay|paying|accept\w*|take|taking) (less|part|half|a portion|a fraction|\$?\d+ ?%?)(?!\w).{0,30}"
+                   r"\b(close|clear|settle)|\b(reduc\w*|lower\w*|cut\w*|discount\w*) (what|the amount|the balance|"
+                   r"their balance|how much) (they |he |she |the client )?(owe|owes|owed)")
 OFFER_VERBS = (r"\b(offer\w*|propos\w*|negotiat\w*|suggest\w*|mention\w*|quot\w*|phras\w*|agree\w*|accept\w*|"
                r"give|make|set up|arrang\w*|discuss\w*|deal)\b|\bword(ing)? (a|the|my|an)\b|"
                r"\b(what|how) (should|do|can|would|to) (i |we )?(say|tell|word|phrase|explain|respond|answer)|"
                r"\bwhat to say\b")
-DISPUTE = r"\b(disput\w*|contest\w*|challeng\w*|disagree\w*|argu\w*|fight\w*|complain\w* about (the|a|their) (charge|fee|bill))"
+DISPUTE = (r"\b(disput\w*|contest\w*|challeng\w*|disagree\w*|argu\w*|fight\w*|investigat\w*|complain\w* about "
+           r"(the|a|their) (charge|fee|bill))|\b(is|was|are|were) (wrong|incorrect|unfair|a mistake)\b")
 ART = r"\b(art|accounts receivable)\b"
 CHARGE_KIND = (r"\b(double[- ]?charg\w*|charged twice|(reset|missed[- ]appointment|maf|late|service|"
                r"removal|monitoring) (fee|charge)\w*|charge\w*|fee\w*|bill\w*|invoice\w*)\b")
-NOT_YET_CHARGED = (NEGATION + r".{0,15}\b(yet )?(been )?(charg\w*|bill\w*|assess\w*|paid|pay|posted)\b|"
-                   r"\bbefore (it|they|he|she|the fee|the charge|being|getting)?\s*(is|are|gets?|was)?\s*"
-                   r"(charg\w*|bill\w*|assess\w*|posted)|\b(in advance|ahead of time|pre-?emptive\w*|"
+NOT_YET_CHARGED = (NEGATION + r".{0,10}\b(on|showing|posted|hit)\b.{0,20}\b(account|bill|invoice)|" + NEGATION + r".{0,15}\b(yet )?(been )?(charg\w*|bill\w*|assess\w*|paid|pay|posted)\b|"
+                   r"\bbefore\b.{0,30}\b(charg\w*|bill\w*|assess\w*|post\w*)|\bpre-?credit\w*|"
+                   r"\b(might|may|will|could|going to|gonna) (get|be given|receive) (a |an )?[a-z -]{0,30}\b(fee|charge)|\b(in advance|ahead of time|pre-?emptive\w*|"
                    r"upfront|up front)\b|\b(might|may|will|could|going to|gonna|would) (be|get) "
                    r"(charg\w*|bill\w*|assess\w*)|\b(future|upcoming|potential|possible|expected)( [a-z-]+){0,2} "
                    r"(fee|charge)\w*|\bnot (yet )?(been )?(charg|bill|assess)\w*|\byet to be (charg|bill|assess)\w*")
-COLLECTIONS_PERSON = (r"\b(james|jame|jim|jimmy) smith\b|\bmr\.? smith\b|\b(collection\w*) (person|guy|agent|rep\w*|"
+COLLECTIONS_PERSON = (r"\b(james|jame|jim|jimmy) smith\w*|\bmr\.? smith\w*|\b(collection\w*) (person|guy|agent|rep\w*|"
                       r"manager|contact|specialist|officer|lady|team member|department head)\b")
 COLLECTIONS_DETAILS = r"\bcollection\w* (phone|number|line|email|e-mail|contact info\w*|contact details|direct line|extension)"
 CONTACT_INTENT = (r"\b(contact\w*|call\w*|email\w*|e-mail\w*|reach\w*|transfer\w*|give|giv\w*|provid\w*|"
-                  r"share|send|number|phone|info\w*|details|connect\w*|speak|talk|escalat\w*|ping|message)\b")
+                  r"share|send|number|phone|info\w*|details|connect\w*|speak|talk|escalat\w*|ping|message|"
+                  r"extension|ext|direct line)\b")
 NOTE_SAYS_IN_COLLECTION = (r"\b(note|notes|file|account|log)\b.{0,40}\b(is|are|in|says|shows|states)\b.{0,12}"
                            r"\bin collection\w*|\bclient is in collection\w* for missing device")
 NOT_IN_COLLECTION = r"\b(not|n't|pending)\b.{0,12}\bcollection"
@@ -124,13 +131,14 @@ def _reset_refund(ctx: Context) -> tuple[Action, str] | None:
 
 
 def _west_virginia(ctx: Context) -> tuple[Action, str] | None:
-    if ctx.has(r"\bwestvirginia\b") and (ctx.has(CREDIT_INTENT) or ctx.amounts):
+    # An amount alone is a credit ask ("give a WV client fifty bucks?") unless it is a payment.
+    if ctx.has(r"\bwestvirginia\b") and (ctx.has(CREDIT_INTENT) or (ctx.amounts and not ctx.has(PAYMENT))):
         return ("deny", "No courtesy credits of any amount for West Virginia clients (state regulation).")
     return None
 
 
 def _credit_cap(ctx: Context) -> tuple[Action, str] | None:
-    if not ctx.has(CREDIT_INTENT):
+    if not (ctx.has(CREDIT_INTENT) or (ctx.amounts and ctx.has(r"\b(inconvenien\w*|for the trouble|make (it|this) right)\b"))):
         return None
     if ctx.amounts and max(ctx.amounts) > CREDIT_CAP:
         return ("escalate", f"Over ${CREDIT_CAP:.0f}: a one-time courtesy credit up to ${CREDIT_CAP:.0f} is your "

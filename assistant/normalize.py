@@ -33,7 +33,8 @@ NUMBER_WORDS = {
 }
 MONEY_UNIT = r"(?:dollars?|bucks?|usd|dolars?)"
 WEST_VIRGINIA = re.compile(
-    r"\bwest[\s-]*virgin\w*|\bw\.?\s?va\b\.?|\bw\.\s?v\.?(?=[\s,;:?!)]|$)|\bwv\b")
+    r"\bwest[\s-]*virgin\w*|\bw\.?\s?virgin\w*|\bwest[\s.-]*va\b\.?|\bmountain state\b|"
+    r"\bw\.?\s?va\b\.?|\bw\.\s?v\.?(?=[\s,;:?!)]|$)|\bwv\b")
 FOLLOW_UP_START = re.compile(r"^(and|also|or|but|what if|what about|how about|if|same|then|even if|"
                              r"ok(ay)? (and|what|but)|so)\b")
 
@@ -95,7 +96,8 @@ def amounts(text: str) -> tuple[float, ...]:
         value = _words_to_number(re.split(r"[\s-]+", m.group(1)))
         if value is not None:
             found.append(value)
-    for m in re.finditer(r"\b(?:credit|refund|coupon|comp|waive)\w*\s+(?:of\s+|for\s+)?(\d+(?:\.\d{1,2})?)\b"
+    for m in re.finditer(r"\b(?:credit|refund|coupon|comp|waive)\w*\s+(?:them\s+|him\s+|her\s+|the client\s+)?"
+                         r"(?:of\s+|for\s+)?(\d+(?:\.\d{1,2})?)\b"
                          r"(?!\s*(?:days?|weeks?|months?|years?|%|percent|times?))", text):
         found.append(float(m.group(1)))
     return tuple(found)

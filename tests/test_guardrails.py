@@ -23,6 +23,9 @@ def check_table(rule: str, question: str, history: list[str] | None, action: str
 
 
 SETTLEMENT = [
+    P("can I tell the client we'll accept half?", None, "deny", id="accept-half"),
+    P("Can I make an offer to reduce what they owe?", None, "deny", id="reduce-what-they-owe"),
+    P("client asks if we'd take 500 to close the account", None, "deny", id="take-500-to-close"),
     P("Can I offer the client a settlement?", None, "deny", id="offer-plain"),
     P("how do I word a settlement offer to a client", None, "deny", id="word-offer"),
     P("client wants to negotiate a SETTLEMENT on his balance", None, "deny", id="negotiate-caps"),
@@ -78,6 +81,9 @@ RESET_NEAR = [
 ]
 
 WV = [
+    P("any credit allowed for W Virginia?", None, "deny", id="w-virginia"),
+    P("Mountain State client asking for a courtesy credit", None, "deny", id="mountain-state"),
+    P("can i hook up a west va client with a little credit", None, "deny", id="west-va"),
     P("Can I give a West Virginia client a $20 credit?", None, "deny", id="full-name-20"),
     P("can i give a wv client a $5 credit", None, "deny", id="wv-lowercase"),
     P("W. Va. customer wants a courtesy credit", None, "deny", id="w-va-abbrev"),
@@ -95,6 +101,9 @@ WV = [
     P("is a goodwill discount ok for a west virginia customer", None, "deny", id="goodwill-discount"),
 ]
 WV_NEAR = [
+    P("can I take a $20 payment from a WV client", None, None, id="wv-payment-amount"),
+    P("how do I credit a WV client's payment to their account", None, None, id="credit-a-payment"),
+    P("WV client wants to pay with a credit card", None, None, id="credit-card"),
     P("Can I give a Virginia client a $20 credit?", None, None, id="virginia-not-west"),
     P("West Virginia client wants to schedule removal", None, None, id="wv-removal"),
     P("what's the past due balance for a WV client", None, None, id="wv-balance"),
@@ -105,6 +114,9 @@ WV_NEAR = [
 ]
 
 CAP = [
+    P("can i give a customer sixty dollars back", None, "escalate", id="sixty-dollars-back"),
+    P("can I do forty bucks for the inconvenience", None, "escalate", id="forty-bucks-inconvenience"),
+    P("credit them 50", None, "escalate", id="credit-them-50"),
     P("Can I give a $50 credit?", None, "escalate", id="50-dollars"),
     P("client wants a courtesy credit of seventy five dollars", None, "escalate", id="seventy-five-words"),
     P("can I credit fifty bucks for the inconvenience", None, "escalate", id="fifty-bucks"),
@@ -131,6 +143,9 @@ CAP_NEAR = [
 ]
 
 UNASSESSED = [
+    P("credit a charge that isn't on the account yet", None, "deny", id="not-on-account-yet"),
+    P("can I credit a fee before the service center charges it", None, "deny", id="before-center-charges"),
+    P("they might get a missed appointment fee tomorrow, can I pre-credit it", None, "deny", id="pre-credit"),
     P("can I credit a missed appointment fee they have not been charged yet", None, "deny", id="not-charged-yet"),
     P("client hasn't been billed for the reset yet, can I refund it?", None, "deny", id="not-billed-reset"),
     P("can we waive the missed appointment fee before it is charged", None, "deny", id="waive-before-charged"),
@@ -156,6 +171,7 @@ UNASSESSED_NEAR = [
 ]
 
 DISPUTES = [
+    P("client says the reset fee is wrong and wants it investigated by ART", None, "deny", id="fee-wrong-investigate"),
     P("should I transfer a client disputing a double charge to A.R.T?", None, "deny", id="double-charge-art"),
     P("client wants to dispute a reset fee, send to ART?", None, "deny", id="reset-fee-art"),
     P("can ART handle a dispute of a missed appointment fee", None, "deny", id="maf-dispute-art"),
@@ -180,6 +196,7 @@ DISPUTES_NEAR = [
 ]
 
 COLLECTIONS = [
+    P("whats james smiths extension", None, "deny", id="smiths-extension"),
     P("can I give the client James Smith's number", None, "deny", id="number"),
     P("should I contact James Smith about this account", None, "deny", id="contact"),
     P("can i email jame smith", None, "deny", id="typo-jame"),
