@@ -99,7 +99,7 @@ def ingest(settings: Settings, embedder: Embedder, corpus_dir: Path | None = Non
     old = None
     if old_name:
         old = store.collection(client, old_name)
-        got = old.get(include=["metadatas"])
+        got = store.read_all(old, ["metadatas"])
         old_ids = set(got["ids"])
         old_pages = {m["page"]: m["page_hash"] for m in got["metadatas"]}
 

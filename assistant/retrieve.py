@@ -47,7 +47,7 @@ class Snapshot:
 
 def load_snapshot(client: Any, settings: Settings, embedder: Embedder) -> Snapshot:
     col = store.open_active(client, settings, embedder)
-    got = col.get(include=["documents", "metadatas"])
+    got = store.read_all(col, ["documents", "metadatas"])
     chunks = [chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"],
                                                               got["metadatas"], strict=True)]
     chunks.sort(key=lambda c: (c.page, c.id))

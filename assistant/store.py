@@ -23,6 +23,9 @@ from assistant.embeddings import Embedder
 from assistant.errors import ConfigError, IndexNotBuilt
 
 POINTER_ID = "active"
+# Chroma's embedded SQLite binds one variable per record in an unbounded `get`, so a get of
+# 32,767+ records fails ("too many SQL variables"); every full read goes page by page.
+READ_PAGE = 5000
 
 
 class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
@@ -99,3 +102,17 @@ def open_active(client: Any, settings: Settings, embedder: Embedder | None = Non
         raise IndexNotBuilt(f"data directory {settings.data_dir}" if not settings.chroma_url
                             else f"Chroma server {settings.chroma_url}")
     return collection(client, name, embedder=embedder)
+
+
+def read_all(col: Any, include: list[str], page_size: int | None = None) -> dict[str, list[Any]]:
+    """Every record of a collection, read in pages so any collection size works."""
+    page_size = page_size or READ_PAGE
+    out: dict[str, list[Any]] = {"ids": [], **{field: [] for field in include}}
+    offset = 0
+    while True:
+        got = col.get(include=include, limit=page_size, offset=offset)
+        for key in out:
+            out[key].extend(got[key])
+        if len(got["ids"]) < page_size:
+            return out
+        offset += page_size

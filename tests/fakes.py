@@ -1,9 +1,11 @@
-"""Fakes at the seams: deterministic embeddings whose similarities mean something."""
+"""Fakes at the seams: deterministic embeddings whose similarities mean something, and a Chroma
+client with a tiny SQL variable limit."""
 
 from __future__ import annotations
 
 import hashlib
 import math
+from typing import Any
 
 from assistant.text import tokens
 
@@ -36,3 +38,30 @@ class FakeEmbeddings:
 
     def embed_query(self, text: str) -> list[float]:
         return self._vector(text)
+
+
+class SmallSqlClient:
+    """A real Chroma client whose collections, like Chroma's SQLite past 32,766 records, refuse
+    a `get` that is neither by ids nor limited to `max_rows`: code must read in pages."""
+
+    def __init__(self, client: Any, max_rows: int) -> None:
+        self._client, self.max_rows = client, max_rows
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if name in ("get_collection", "get_or_create_collection", "create_collection"):
+            return lambda *a, **kw: _SmallSqlCollection(attr(*a, **kw), self.max_rows)
+        return attr
+
+
+class _SmallSqlCollection:
+    def __init__(self, col: Any, max_rows: int) -> None:
+        self._col, self.max_rows = col, max_rows
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._col, name)
+
+    def get(self, ids: Any = None, limit: int | None = None, **kwargs: Any) -> Any:
+        if ids is None and (limit is None or limit > self.max_rows) and self._col.count() > self.max_rows:
+            raise RuntimeError("too many SQL variables")
+        return self._col.get(ids=ids, limit=limit, **kwargs)

@@ -11,7 +11,7 @@ from assistant.config import Settings
 from assistant.errors import CorpusError, IndexNotBuilt
 from assistant.ingest import ingest
 from assistant.retrieve import HybridSearch
-from tests.fakes import FakeEmbeddings
+from tests.fakes import FakeEmbeddings, SmallSqlClient
 
 
 def test_first_ingest_then_nothing_changed(settings: Settings, fake_embedder: FakeEmbeddings) -> None:
@@ -79,3 +79,35 @@ def test_rebuild_re_embeds_everything(settings: Settings) -> None:
     first = ingest(settings, FakeEmbeddings())
     again = ingest(settings, FakeEmbeddings(), rebuild=True)
     assert again.embedded == first.embedded and again.changed
+
+
+def test_ingest_and_retrieval_read_the_index_page_by_page(settings: Settings, fake_embedder: FakeEmbeddings,
+                                                          corpus_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "READ_PAGE", 7)  # far fewer than the corpus's chunks: many pages
+    client = SmallSqlClient(store.make_client(settings), max_rows=10)
+    first = ingest(settings, fake_embedder, client=client)
+    page = corpus_copy / "credits-key-points.md"
+    page.write_text(page.read_text().replace("Start low for those complaints", "Begin low for those complaints"))
+    again = ingest(settings, fake_embedder, client=client)
+    assert again.chunks["unchanged"] == first.chunks["added"] - 1 and again.embedded == 1
+    chunks = HybridSearch(settings, fake_embedder, client=client).snapshot.chunks
+    assert len(chunks) == len({c.id for c in chunks}) == first.chunks["added"]
+
+
+@pytest.mark.integration
+def test_read_all_works_past_sqlite_variable_limit(tmp_path: Path) -> None:
+    # An unpaged `get` of 32,767+ records fails in Chroma's SQLite ("too many SQL variables"):
+    # found by the 10,000-page benchmark (~90,000 chunks).
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    client = chromadb.PersistentClient(str(tmp_path / "big"), settings=ChromaSettings(anonymized_telemetry=False))
+    col = client.create_collection("big-collection", embedding_function=store.ChromaEmbeddingFunction())
+    total, step = 33_000, 5_000
+    for start in range(0, total, step):
+        n = min(step, total - start)
+        col.add(ids=[f"r{start + i}" for i in range(n)], embeddings=[[1.0, 0.0]] * n,
+                metadatas=[{"page": f"p{(start + i) % 10}"} for i in range(n)])
+    got = store.read_all(col, ["metadatas"])
+    assert len(got["ids"]) == len(set(got["ids"])) == total
+    assert {m["page"] for m in got["metadatas"]} == {f"p{i}" for i in range(10)}
