@@ -80,7 +80,8 @@ class FeedbackStore:
                 db.execute("UPDATE feedback SET comment = ? WHERE id = ?", (comment, feedback_id))
 
     def rows(self, rating: int | None = None, text: str = "") -> list[FeedbackRow]:
-        query, args = f"SELECT {', '.join(COLUMNS)} FROM feedback WHERE 1=1", []
+        query = f"SELECT {', '.join(COLUMNS)} FROM feedback WHERE 1=1"
+        args: list[int | str] = []
         if rating is not None:
             query += " AND rating = ?"
             args.append(rating)
