@@ -27,7 +27,7 @@ from assistant.ingest import chunk_from_record
 from assistant.models import Chunk, Passage, Source
 from assistant.text import tokens
 
-RRF_K = 60
+RRF_K = 10
 LEXICAL_WEIGHT = 1.0  # BM25's share in the fusion, relative to dense
 DUPLICATE_JACCARD = 0.8
 POINTER_CHECK_SECONDS = 5.0

@@ -127,11 +127,11 @@ def test_cli_eval_exit_code_follows_the_threshold(tmp_path: Path, capsys: pytest
 
 @pytest.mark.integration
 def test_project_eval_set_meets_the_gate(real_chain, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    cases = load_cases([PROJECT_ROOT / "evals"])
+    cases = load_cases(sorted((PROJECT_ROOT / "evals").glob("*.yaml")))  # the gated set; held-out/ is not
     assert len(cases) >= 80
     run = run_cases(real_chain, cases)
     write_reports(run, tmp_path / "report")
     s = run.summary
     assert s["guardrail_case_pass_rate"] == 1.0, [r.failures for r in run.results if not r.rules_held]
-    assert s["pass_rate"] >= 0.94, [(r.case.id, r.failures) for r in run.results if not r.passed]
+    assert s["pass_rate"] >= 0.95, [(r.case.id, r.failures) for r in run.results if not r.passed]
     assert s["abstention"]["precision"] == 1.0

@@ -19,7 +19,7 @@ eval_tab, feedback_tab = st.tabs(["Eval sets", "Feedback"])
 
 with eval_tab:
     eval_dir = PROJECT_ROOT / "evals"
-    files = sorted(p.name for p in eval_dir.glob("*") if p.suffix in {".yaml", ".yml", ".jsonl"})
+    files = sorted(str(p.relative_to(eval_dir)) for p in eval_dir.rglob("*") if p.suffix in {".yaml", ".yml", ".jsonl"})
     chosen = st.multiselect("Eval sets from evals/", files, default=files)
     upload = st.file_uploader("…or upload a YAML / JSONL case file", type=["yaml", "yml", "jsonl"])
     if st.button("Run eval", type="primary"):
