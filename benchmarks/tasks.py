@@ -11,6 +11,7 @@ from typing import Any
 from assistant.embeddings import offline_environment
 
 offline_environment()
+SMALL_REPEATS = 5  # runs whose median is reported when a corpus ingests in seconds
 
 
 def _rss_mb() -> float:
@@ -38,17 +39,28 @@ def ingest_task(corpus: str, data: str, ceiling_sample: int) -> dict[str, Any]:
 
     t = time.perf_counter()
     first = ingest(settings, embedder)
-    ingest_s = time.perf_counter() - t
+    ingest_times = [time.perf_counter() - t]
+    # Small corpora ingest in seconds, where one timing is noise: repeat (a rebuild re-embeds
+    # everything) and take medians, for both ingest and the ceiling.
+    repeats = SMALL_REPEATS if first.embedded <= ceiling_sample else 1
+    for _ in range(repeats - 1):
+        t = time.perf_counter()
+        ingest(settings, embedder, rebuild=True)
+        ingest_times.append(time.perf_counter() - t)
+    ingest_s = statistics.median(ingest_times)
 
     # The ceiling: the same model on (an even sample of) the same chunk texts, same batch size.
     pages, _ = load_pages(Path(corpus))
     texts = [embedding_text(c) for p in pages for c in chunk_page(p)]
     step = max(1, len(texts) // ceiling_sample)
     sample = texts[::step][:ceiling_sample]
-    t = time.perf_counter()
-    for start in range(0, len(sample), BATCH):
-        embedder.embed_documents(sample[start:start + BATCH])
-    raw_rate = len(sample) / (time.perf_counter() - t)
+    raw_times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for start in range(0, len(sample), BATCH):
+            embedder.embed_documents(sample[start:start + BATCH])
+        raw_times.append(time.perf_counter() - t)
+    raw_rate = len(sample) / statistics.median(raw_times)
 
     t = time.perf_counter()
     same = ingest(settings, embedder)
@@ -61,7 +73,7 @@ def ingest_task(corpus: str, data: str, ceiling_sample: int) -> dict[str, Any]:
     return {"pages": sum(first.pages.values()), "chunks": first.chunks["added"], "model_load_s": round(load_s, 2),
             "ingest_s": round(ingest_s, 2), "ingest_chunks_per_s": round(rate, 1),
             "raw_embed_chunks_per_s": round(raw_rate, 1), "ceiling_sample": len(sample),
-            "ingest_vs_raw": round(rate / raw_rate, 3),
+            "ingest_vs_raw": round(rate / raw_rate, 3), "timed_runs": repeats,
             "reingest_unchanged_s": round(same_s, 2), "reingest_unchanged_embedded": same.embedded,
             "reingest_1pct_pages": changed_pages, "reingest_1pct_s": round(changed_s, 2),
             "reingest_1pct_embedded": changed.embedded, "peak_rss_mb": _rss_mb()}
