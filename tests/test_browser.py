@@ -1,7 +1,7 @@
 """End to end in a real headless Chromium against `streamlit run` on 127.0.0.1.
 
 Ask, see the rule banner and a citation, follow the citation link, see the source section
-highlighted, leave feedback; a screenshot of each step is saved under test-output/.
+highlighted, leave feedback, see it on the trainer page; a screenshot of each step is saved under test-output/.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def browser(tmp_path: Path):  # type: ignore[no-untyped-def]
     driver.quit()
 
 
-def test_ask_follow_citation_see_highlight_leave_feedback(server: str, browser, real_index: Settings) -> None:  # type: ignore[no-untyped-def]
+def test_ask_follow_citation_see_highlight_feedback_reaches_trainer(server: str, browser, real_index: Settings) -> None:  # type: ignore[no-untyped-def]
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
@@ -89,4 +89,15 @@ def test_ask_follow_citation_see_highlight_leave_feedback(server: str, browser, 
     assert "We cannot provide any courtesy credits for West Virginia" in mark.text
     time.sleep(1)  # let the scroll-to-section script run before the picture
     browser.save_screenshot(str(OUT / "2-source-highlighted.png"))
+
+    # The trainer page lists the feedback just left (the table itself is a canvas: check its count).
+    browser.get(server + "/trainer")
+    tab = wait.until(ec.element_to_be_clickable((By.XPATH, "//*[@role='tab'][contains(., 'Feedback')]")))
+    tab.click()
+    search = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid='stTextInput'] input")))
+    search.send_keys("West Virginia client a $20", Keys.ENTER)
+    wait.until(lambda d: "1 feedback entries" in d.page_source)
+    wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid='stDataFrame']")))
+    time.sleep(1)  # the grid paints its canvas after the element appears
+    browser.save_screenshot(str(OUT / "3-trainer-feedback.png"))
     print(f"screenshots: {OUT}")

@@ -74,7 +74,7 @@ with feedback_tab:
     rows = store.rows(rating=None if rating == "all" else int(rating == "up"), text=text)
     st.caption(f"{len(rows)} feedback entries")
     if rows:
-        st.dataframe([{"id": r.id, "when": r.created, "rating": "👍" if r.rating else "👎", "comment": r.comment,
+        st.dataframe([{"id": r.id, "when": r.created, "rating": "up" if r.rating else "down", "comment": r.comment,
                        "question": r.question, "rules": ", ".join(v["rule"] for v in r.verdicts),
                        "answer": r.answer[:200]} for r in rows], hide_index=True, width="stretch")
     st.download_button("Export CSV", to_csv(rows), "feedback.csv", "text/csv", disabled=not rows)
