@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test install index eval bench bench-full lint clean
+.PHONY: run test install index eval bench bench-full profile lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,9 +47,12 @@ bench: install
 bench-full: install
 	$(BIN)/python -m benchmarks
 
+profile: install
+	$(BIN)/python -m benchmarks.profile
+
 lint: install
 	$(BIN)/ruff check assistant ui tests benchmarks
-	$(BIN)/mypy assistant
+	$(BIN)/mypy assistant benchmarks
 
 clean:
 	rm -rf .data eval-report test-output benchmarks/out

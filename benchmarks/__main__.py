@@ -16,7 +16,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from assistant.config import PROJECT_ROOT
 from assistant.evals import load_cases
@@ -24,8 +24,15 @@ from benchmarks import synth, tasks
 
 RAW_PAGES = PROJECT_ROOT.parent / "shared" / "sop-pages"
 OUT = PROJECT_ROOT / "benchmarks" / "out"
-MODES = {"quick": {"sizes": [50, 200], "runs": 3, "questions": 20, "ceiling": 300},
-         "full": {"sizes": [1000, 10000], "runs": 5, "questions": 60, "ceiling": 2000}}
+class Mode(NamedTuple):
+    sizes: list[int]
+    runs: int
+    questions: int
+    ceiling: int  # most chunks embedded for the raw-throughput ceiling
+
+
+MODES = {"quick": Mode(sizes=[50, 200], runs=3, questions=20, ceiling=300),
+         "full": Mode(sizes=[1000, 10000], runs=5, questions=60, ceiling=2000)}
 
 
 def in_process(fn: Any, *args: Any) -> Any:
@@ -53,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     mode = MODES["quick" if args.quick else "full"]
     started = time.perf_counter()
     cases = [c for c in load_cases([PROJECT_ROOT / "evals"]) if c.expect.sources_any]
-    questions = [[c.question, c.history] for c in cases][: mode["questions"]]
+    questions = [[c.question, c.history] for c in cases][: mode.questions]
     results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
                                "machine": f"{platform.machine()}, {multiprocessing.cpu_count()} cores, "
                                           f"Python {platform.python_version()}",
@@ -63,20 +70,20 @@ def main(argv: list[str] | None = None) -> int:
         real_data = root / "real-data"
         print("real pages: ingest, query, quality vs naive baseline, cold start", flush=True)
         results["real"] = {"ingest": in_process(tasks.ingest_task, str(_copy_real(root)), str(real_data),
-                                                mode["ceiling"])}
+                                                mode.ceiling)}
         results["real"]["query"] = in_process(tasks.query_task, str(root / "real"), str(real_data), questions,
-                                              mode["runs"])
+                                              mode.runs)
         if RAW_PAGES.is_dir():
             phrases = [{"question": c.question, "history": c.history, "phrases": c.expect.sources_any} for c in cases]
             results["quality"] = in_process(tasks.quality_task, str(root / "real"), str(real_data),
-                                            str(RAW_PAGES), phrases, mode["runs"])
+                                            str(RAW_PAGES), phrases, mode.runs)
         results["cold_start_s"] = cold_start(real_data)
-        for size in mode["sizes"]:
+        for size in mode.sizes:
             print(f"{size} synthetic pages: generate, ingest, re-ingest, query", flush=True)
             corpus = synth.generate(PROJECT_ROOT / "corpus", root / f"corpus-{size}", size)
             data = root / f"data-{size}"
-            ingest = in_process(tasks.ingest_task, str(corpus), str(data), mode["ceiling"])
-            query = in_process(tasks.query_task, str(corpus), str(data), questions, mode["runs"])
+            ingest = in_process(tasks.ingest_task, str(corpus), str(data), mode.ceiling)
+            query = in_process(tasks.query_task, str(corpus), str(data), questions, mode.runs)
             results["sizes"][str(size)] = {"ingest": ingest, "query": query}
     results["wall_s"] = round(time.perf_counter() - started, 1)
     OUT.mkdir(parents=True, exist_ok=True)

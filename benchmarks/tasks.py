@@ -139,8 +139,11 @@ def quality_task(corpus: str, data: str, raw_pages: str, cases: list[dict[str, A
                                      client=make_client(load_settings(data_dir=Path(data) / "baseline")))
     baseline_ingest_s = time.perf_counter() - t
 
-    ours_cited, ours_passages, naive = [], [], []
-    ours_ms, naive_ms = [], []
+    ours_cited: list[int | None] = []
+    ours_passages: list[int | None] = []
+    naive: list[int | None] = []
+    ours_ms: list[float] = []
+    naive_ms: list[float] = []
     for _ in range(runs):
         run_ours, run_naive = [], []
         for case in cases:
