@@ -29,7 +29,7 @@ run: index
 	@if [ -f ui/app.py ]; then \
 	  echo "Chat UI: http://$(HOST):$(PORT)"; \
 	  $(BIN)/streamlit run ui/app.py --server.address $(HOST) --server.port $(PORT) \
-	    --server.headless true --browser.gatherUsageStats false; \
+	    --server.headless true --browser.gatherUsageStats false --client.toolbarMode viewer; \
 	else \
 	  $(BIN)/assistant ask "Can I give a West Virginia client a \$$20 credit?"; \
 	fi
