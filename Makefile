@@ -28,8 +28,7 @@ index: install
 run: index
 	@if [ -f ui/app.py ]; then \
 	  echo "Chat UI: http://$(HOST):$(PORT)"; \
-	  $(BIN)/streamlit run ui/app.py --server.address $(HOST) --server.port $(PORT) \
-	    --server.headless true --browser.gatherUsageStats false --client.toolbarMode viewer; \
+	  $(BIN)/streamlit run ui/app.py --server.address $(HOST) --server.port $(PORT); \
 	else \
 	  $(BIN)/assistant ask "Can I give a West Virginia client a \$$20 credit?"; \
 	fi

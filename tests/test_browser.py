@@ -34,9 +34,8 @@ def server(real_index: Settings) -> Iterator[str]:
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(real_index.data_dir), "ASSISTANT_UI_BASE_URL": base}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "ui" / "app.py"), "--server.address",
-         "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         "127.0.0.1", "--server.port", str(port)],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # reads .streamlit/
     wait_for_port(port, proc, WAIT)
     yield base
     proc.terminate()
@@ -76,6 +75,7 @@ def test_ask_follow_citation_see_highlight_feedback_reaches_trainer(server: str,
     banner = browser.find_element(By.CSS_SELECTOR, "[data-testid='stAlertContentError']")
     assert "wv-no-credit" in banner.text and "West Virginia" in banner.text
     assert "We cannot provide any courtesy credits for West Virginia" in browser.page_source
+    assert not browser.find_elements(By.CSS_SELECTOR, "[data-testid='stAppDeployButton']")  # .streamlit/config.toml
     browser.save_screenshot(str(OUT / "1-answer.png"))
 
     thumbs = browser.find_elements(By.CSS_SELECTOR, "[data-testid='stFeedback'] button")
