@@ -17,11 +17,13 @@ from typing import Any, Protocol
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from assistant.config import PROJECT_ROOT
 from assistant.errors import AssistantError, EvalSetError
 from assistant.guardrails import RULE_IDS
 from assistant.models import Answer
 
 RULE_KEYS = ("guardrails:", "forbid_guardrails:", "error:")
+PROJECT_SETS = PROJECT_ROOT / "evals"  # top-level files are gated in CI; held-out/ is only reported
 
 
 class Expect(BaseModel):
@@ -116,6 +118,11 @@ def load_cases(paths: Iterable[Path]) -> list[Case]:
             seen[case.id] = str(path)
             cases.append(case)
     return cases
+
+
+def gated_cases() -> list[Case]:
+    """The project's regression set: the files directly in evals/ (what CI gates on)."""
+    return load_cases(sorted(PROJECT_SETS.glob("*.yaml")))
 
 
 def _fold(text: str) -> str:

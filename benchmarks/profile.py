@@ -18,7 +18,7 @@ import numpy as np
 
 from assistant.config import PROJECT_ROOT, load_settings
 from assistant.embeddings import offline_environment
-from assistant.evals import load_cases
+from assistant.evals import gated_cases
 from benchmarks import synth
 
 DIMS = 384  # as all-MiniLM-L6-v2, so Chroma does the same work per vector
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.profile")
     parser.add_argument("--pages", type=int, default=1000)
     args = parser.parse_args(argv)
-    questions = [(c.question, c.history) for c in load_cases(sorted((PROJECT_ROOT / "evals").glob("*.yaml")))]
+    questions = [(c.question, c.history) for c in gated_cases()]
     with tempfile.TemporaryDirectory(prefix="sop-profile-") as tmp:
         root = Path(tmp)
         corpus = synth.generate(PROJECT_ROOT / "corpus", root / "corpus", args.pages)

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import PROJECT_ROOT
 from assistant.errors import EvalSetError
-from assistant.evals import load_cases, run_cases, score
+from assistant.evals import PROJECT_SETS, gated_cases, load_cases, run_cases, score
 from assistant.models import Answer, Citation, CitationSource, Verdict
 from assistant.report import write_reports
 
@@ -126,15 +125,15 @@ def test_cli_eval_exit_code_follows_the_threshold(tmp_path: Path, capsys: pytest
 
 
 def test_project_sets_load_and_ids_are_unique_across_gated_and_held_out() -> None:
-    gated = load_cases(sorted((PROJECT_ROOT / "evals").glob("*.yaml")))
-    everything = load_cases([PROJECT_ROOT / "evals"])  # a duplicate id anywhere is an error
+    gated = gated_cases()
+    everything = load_cases([PROJECT_SETS])  # a duplicate id anywhere is an error
     held_out = [c for c in everything if c.id not in {g.id for g in gated}]
     assert len(held_out) >= 20 and all("held-out" in c.tags and c.expect.sources_any for c in held_out)
 
 
 @pytest.mark.integration
 def test_project_eval_set_meets_the_gate(real_chain, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    cases = load_cases(sorted((PROJECT_ROOT / "evals").glob("*.yaml")))  # the gated set; held-out/ is not
+    cases = gated_cases()
     assert len(cases) >= 80
     run = run_cases(real_chain, cases)
     write_reports(run, tmp_path / "report")

@@ -8,9 +8,8 @@ import json
 import streamlit as st
 from common import chain_or_stop, feedback_store, settings
 
-from assistant.config import PROJECT_ROOT
 from assistant.errors import EvalSetError
-from assistant.evals import load_cases, run_cases
+from assistant.evals import PROJECT_SETS, load_cases, run_cases
 from assistant.feedback import to_csv
 from assistant.report import report_html, report_json, report_markdown
 
@@ -18,7 +17,7 @@ st.title("Trainer")
 eval_tab, feedback_tab = st.tabs(["Eval sets", "Feedback"])
 
 with eval_tab:
-    eval_dir = PROJECT_ROOT / "evals"
+    eval_dir = PROJECT_SETS
     files = sorted(str(p.relative_to(eval_dir)) for p in eval_dir.rglob("*") if p.suffix in {".yaml", ".yml", ".jsonl"})
     chosen = st.multiselect("Eval sets from evals/", files, default=files)
     upload = st.file_uploader("…or upload a YAML / JSONL case file", type=["yaml", "yml", "jsonl"])
