@@ -37,7 +37,7 @@ test: install
 	$(BIN)/pytest
 
 eval: index
-	$(BIN)/assistant eval evals/*.yaml --out eval-report --min-pass-rate 0.95 --min-guardrail-pass-rate 1.0
+	$(BIN)/assistant eval evals/*.yaml --out eval-report --min-pass-rate 0.94 --min-guardrail-pass-rate 1.0
 	$(BIN)/assistant eval evals/held-out --out eval-report/held-out  # reported, not gated: see docs/metrics.md
 
 bench: install

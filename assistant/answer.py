@@ -23,7 +23,6 @@ GAP_NOTE = ("Note: the page \u201c{title}\u201d is incomplete here \u2014 part o
             "Don't fill the gap; check with a lead.")
 MAX_UNITS_PER_PASSAGE = 3
 WHOLE_CHUNK_CHARS = 320
-BUSINESS_VOTERS = 3  # the top passages that decide which business a question is about
 MAX_LIST_ITEMS = 6
 SECOND_PASSAGE_SHARE = 0.6  # a later passage joins the answer only if it scores this close to the best
 
@@ -181,14 +180,14 @@ def compose(query: str, passages: list[Passage], ui_base_url: str, abstain_below
 
 
 def _business_of(passages: list[Passage]) -> str:
-    """The business the question is about: the one whose passages carry most fused score.
+    """The business the question is about: the best-ranked passage's.
 
-    One lexically lucky passage from the other business must not pull the answer over to it.
+    The answer never mixes businesses, so one has to be chosen. Summing the top three passages'
+    scores (tried until 2026-11-23) let two middling contractor passages outvote the best
+    interlock one on generic "collections" / "payment" questions; on held-out questions the best
+    passage alone chose right more often (docs/metrics.md).
     """
-    votes: dict[str, float] = {}
-    for p in passages[:BUSINESS_VOTERS]:
-        votes[p.chunk.business] = votes.get(p.chunk.business, 0.0) + p.score
-    return max(votes, key=lambda b: (votes[b], b == passages[0].chunk.business))
+    return passages[0].chunk.business
 
 
 def abstain(passages: list[Passage], ui_base_url: str) -> Draft:

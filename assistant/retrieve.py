@@ -20,6 +20,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from assistant import store
+from assistant.acronyms import expand, find_acronyms
 from assistant.chunking import embedding_text
 from assistant.config import Settings
 from assistant.embeddings import Embedder
@@ -43,6 +44,7 @@ class Snapshot:
     bm25: bm25s.BM25
     token_sets: list[frozenset[str]]
     by_id: dict[str, int]
+    acronyms: dict[str, tuple[str, ...]]  # spelled out by the pages: "lpp" -> loss protection plan
 
 
 def load_snapshot(client: Any, settings: Settings, embedder: Embedder) -> Snapshot:
@@ -51,12 +53,13 @@ def load_snapshot(client: Any, settings: Settings, embedder: Embedder) -> Snapsh
     chunks = [chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"],
                                                               got["metadatas"], strict=True)]
     chunks.sort(key=lambda c: (c.page, c.id))
-    corpus_tokens = [tokens(embedding_text(c)) or ["_empty_"] for c in chunks]
+    texts = [embedding_text(c) for c in chunks]
+    corpus_tokens = [tokens(t) or ["_empty_"] for t in texts]
     bm25 = bm25s.BM25()
     bm25.index(corpus_tokens, show_progress=False)
     return Snapshot(generation=col.name, chunks=chunks, collection=col, bm25=bm25,
                     token_sets=[frozenset(tokens(c.text)) for c in chunks],
-                    by_id={c.id: n for n, c in enumerate(chunks)})
+                    by_id={c.id: n for n, c in enumerate(chunks)}, acronyms=find_acronyms(texts))
 
 
 class HybridSearch:
@@ -122,7 +125,8 @@ class HybridSearch:
 
     def _lexical(self, snap: Snapshot, query: str, n: int) -> dict[int, float]:
         vocab = snap.bm25.vocab_dict
-        query_tokens = [t for t in tokens(query) if t in vocab]
+        asked = tokens(query)
+        query_tokens = [t for t in asked + expand(asked, snap.acronyms) if t in vocab]
         if not query_tokens:
             return {}
         scores = snap.bm25.get_scores(query_tokens)

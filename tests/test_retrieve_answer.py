@@ -6,7 +6,7 @@ import pytest
 
 from assistant.answer import ABSTAIN_TEXT, compose, units
 from assistant.chain import Chain, retrieval_query
-from assistant.config import Settings
+from assistant.config import Settings, load_settings
 from assistant.corpus import load_pages
 from assistant.errors import InvalidQuestion
 from assistant.ingest import ingest
@@ -48,6 +48,31 @@ def test_quotes_are_verbatim_page_text(chain: Chain, settings: Settings) -> None
         for c in result.citations:
             assert c.quote and c.quote in bodies[c.page], (q, c.quote)
             assert f"[{c.n}]" in result.answer
+
+
+def test_a_phrase_finds_the_acronym_the_page_uses(tmp_path, fake_embedder: FakeEmbeddings) -> None:  # type: ignore[no-untyped-def]
+    corpus = tmp_path / "tiny"
+    corpus.mkdir()
+    for slug, body in (("quote", "Check under Update Info whether the client is opted into LPP."),
+                       ("fees", "Add Daily Loss Protection Plan to the invoice to get the amount owed."),
+                       ("tow", "Tow receipts go to the review team by fax.")):
+        (corpus / f"{slug}.md").write_text(f"---\ntitle: {slug}\nslug: {slug}\nsource: {slug}.txt\n"
+                                           f"business: b\n---\n\n# {slug}\n\n## Step\n\n{body}\n")
+    settings = load_settings(data_dir=tmp_path / "tiny-data", corpus_dir=corpus)
+    ingest(settings, fake_embedder)
+    search = Chain(settings, embedder=fake_embedder).search
+    assert search.snapshot.acronyms == {"lpp": ("loss", "protection", "plan")}
+    lexical = {p.chunk.page: p.lexical for p in search.search("is loss protection turned on?")}
+    assert lexical["quote"] > 0 and lexical["tow"] == 0  # "LPP" matched through the spelled-out phrase
+
+
+def test_the_best_passage_decides_the_business() -> None:
+    # Two middling passages of business b outscore the best one of a together; a still decides.
+    passages = [_passage("Email collections after a payment.", "a", 0.8, score=0.17),
+                _passage("Verify the email the invoice went to.", "b", 0.7, score=0.16),
+                _passage("Notes after the payment call.", "b", 0.7, score=0.15)]
+    draft = compose("who do I email after a payment", passages, "http://ui", 0.4)
+    assert {c.page for c in draft.citations} == {"p-a"}
 
 
 def test_answer_never_mixes_businesses(chain: Chain) -> None:
@@ -96,11 +121,11 @@ def test_units_are_exact_spans() -> None:
     assert [u.intro for u in units(text)] == [False, False, True, False, False]
 
 
-def _passage(text: str, business: str, relevance: float) -> Passage:
+def _passage(text: str, business: str, relevance: float, score: float = 1.0) -> Passage:
     chunk = Chunk(id=text[:8], page="p-" + business, page_title="T", business=business, section="S", anchor="s",
                   text=text)
     return Passage(chunk=chunk, sources=(Source(page=chunk.page, page_title="T", section="S", anchor="s"),),
-                   score=1.0, relevance=relevance)
+                   score=score, relevance=relevance)
 
 
 def test_compose_abstains_below_threshold_and_keeps_one_business() -> None:
