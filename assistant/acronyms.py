@@ -26,13 +26,12 @@ def find_acronyms(texts: Iterable[str]) -> dict[str, tuple[str, ...]]:
     for text in texts:
         for run in CAPITALIZED_RUN.finditer(text):
             words = run.group().split()
-            for start in range(len(words)):
+            initials = "".join(w[0] for w in words)
+            for start in range(len(words) - 1):
                 for end in range(start + 2, min(start + 5, len(words)) + 1):
-                    window = words[start:end]
-                    initials = "".join(w[0] for w in window)
-                    if initials not in wanted or all(w.isupper() for w in window):
+                    if initials[start:end] not in wanted or all(w.isupper() for w in words[start:end]):
                         continue
-                    acronym, phrase = tokens(initials), tuple(tokens(" ".join(window)))
+                    acronym, phrase = tokens(initials[start:end]), tuple(tokens(" ".join(words[start:end])))
                     if acronym and len(phrase) >= MIN_PHRASE_HITS:
                         table.setdefault(acronym[0], phrase)
     return table
