@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant.config import PROJECT_ROOT
 from assistant.errors import EvalSetError
-from assistant.evals import PROJECT_SETS, gated_cases, load_cases, run_cases, score
+from assistant.evals import PROJECT_SETS, _fold, gated_cases, load_cases, run_cases, score
 from assistant.models import Answer, Citation, CitationSource, Verdict
 from assistant.report import write_reports
 
@@ -129,6 +130,15 @@ def test_project_sets_load_and_ids_are_unique_across_gated_and_held_out() -> Non
     everything = load_cases([PROJECT_SETS])  # a duplicate id anywhere is an error
     held_out = [c for c in everything if c.id not in {g.id for g in gated}]
     assert len(held_out) >= 20 and all("held-out" in c.tags and c.expect.sources_any for c in held_out)
+
+
+
+def test_every_evidence_phrase_stands_on_a_page() -> None:
+    # A case whose evidence is on no page can never pass: it would measure nothing.
+    pages = _fold("\n".join(p.read_text() for p in (PROJECT_ROOT / "corpus").glob("*.md")))
+    missing = [(c.id, phrase) for c in load_cases([PROJECT_SETS]) for phrase in c.expect.sources_any
+               if _fold(phrase) not in pages]
+    assert not missing
 
 
 @pytest.mark.integration
