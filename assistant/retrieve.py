@@ -1,7 +1,8 @@
 """Hybrid retrieval: BM25 (bm25s) and dense (Chroma) candidates fused by reciprocal rank.
 
 Near-duplicate passages (the credit policy stands on two pages) are merged into one passage
-listing every source, so one citation names both pages instead of repeating the text.
+listing every source, so one citation names both pages instead of repeating the text. The BM25
+query also carries the acronyms the pages spell out ("loss protection" finds "LPP": acronyms.py).
 Must never answer or filter for policy: it only ranks page text.
 """
 
