@@ -1,4 +1,4 @@
-"""`ask(question, history) -> Answer`: the one path every caller (CLI, UI, evals, benchmarks) uses.
+"""`ask(question, history, business) -> Answer`: the one path every caller (CLI, UI, evals, benchmarks) uses.
 
     validate -> retrieve (hybrid, LangChain retriever) -> compose (extractive) -> guardrails -> scrub
 
@@ -20,7 +20,7 @@ from assistant import answer as composer
 from assistant import guardrails
 from assistant.config import Settings
 from assistant.embeddings import Embedder, get_embedder
-from assistant.errors import InvalidQuestion
+from assistant.errors import ConfigError, InvalidQuestion
 from assistant.models import Answer, Draft, Passage, Timings
 from assistant.normalize import is_follow_up
 from assistant.retrieve import HybridSearch, SopRetriever
@@ -80,18 +80,27 @@ class Chain:
         snapshot = self.search.snapshot
         if not self._rules_checked:
             guardrails.check_rule_sources({(c.page, c.section) for c in snapshot.chunks})
+            if self.settings.business and self.settings.business not in snapshot.businesses:
+                raise ConfigError(f"ASSISTANT_BUSINESS: no page belongs to {self.settings.business!r} "
+                                  f"(the pages cover: {', '.join(snapshot.businesses)})")
             self._rules_checked = True
         self.search.embedder.embed_query("warm up")
 
-    def ask(self, question: str, history: list[str] | None = None) -> Answer:
+    def ask(self, question: str, history: list[str] | None = None, business: str | None = None) -> Answer:
+        """Answer one question. `business` (else the `business` setting) restricts the answer to
+        that line of business's pages; without either, the best passage's business is used."""
         history = list(history or [])
         started = time.perf_counter()
         clean = validate(question, history, self.settings.max_question_chars)
         if not self._rules_checked:
             self.warm_up()
+        business = business or self.settings.business or None
+        if business and business not in self.search.snapshot.businesses:
+            raise InvalidQuestion(f"no page belongs to business {business!r} "
+                                  f"(the pages cover: {', '.join(self.search.snapshot.businesses)})")
         t0 = time.perf_counter()
         query = retrieval_query(clean, history)
-        passages = [d.metadata["passage"] for d in self.retriever.invoke(query)]
+        passages = [d.metadata["passage"] for d in self.retriever.invoke(query, business=business)]
         t1 = time.perf_counter()
         draft = self.compose(query, passages, self.settings)
         t2 = time.perf_counter()
@@ -105,5 +114,5 @@ class Chain:
             retrieve=(t1 - t0) * ms, answer=(t2 - t1) * ms, guard=(t3 - t2) * ms, total=(t3 - started) * ms)})
 
     def as_runnable(self) -> RunnableLambda:
-        """The chain as a LangChain Runnable: input {"question": str, "history": [str]}."""
-        return RunnableLambda(lambda x: self.ask(x["question"], x.get("history") or []))
+        """The chain as a LangChain Runnable: input {"question": str, "history": [str], "business": str}."""
+        return RunnableLambda(lambda x: self.ask(x["question"], x.get("history") or [], x.get("business")))

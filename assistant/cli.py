@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--history", action="append", default=[], help="an earlier user turn (repeatable)")
     ask.add_argument("--json", action="store_true", help="print the answer contract as JSON")
+    ask.add_argument("--business", help="answer only from this line of business's pages "
+                                        "(default: the ASSISTANT_BUSINESS setting, else decided per question)")
 
     ev = sub.add_parser("eval", help="run eval sets and write reports")
     ev.add_argument("paths", nargs="+", type=Path)
@@ -91,7 +93,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.chain import Chain
 
-    result = Chain(_settings()).ask(args.question, args.history)
+    result = Chain(_settings()).ask(args.question, args.history, args.business)
     if args.json:
         print(result.model_dump_json(indent=2))
         return 0

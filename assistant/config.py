@@ -30,7 +30,9 @@ class Settings(BaseSettings):
     chroma_url: str = Field("", description="http://host:port of a Chroma server; empty = embedded")
     collection_prefix: str = Field("sop", pattern=r"^[a-z][a-z0-9_-]{1,30}$")
     ui_base_url: str = Field("http://localhost:8501", description="where page-viewer links point")
-    default_business: str = "ignition-interlock"
+    business: str = Field(
+        "", description="the agents' line of business: answer only from its pages; empty = decided per question"
+    )
     candidates: int = Field(20, ge=1, le=200, description="passages each retriever proposes")
     passages: int = Field(5, ge=1, le=10, description="fused passages the answer may quote")
     abstain_below: float = Field(

@@ -46,6 +46,11 @@ class Snapshot:
     token_sets: list[frozenset[str]]
     by_id: dict[str, int]
     acronyms: dict[str, tuple[str, ...]]  # spelled out by the pages: "lpp" -> loss protection plan
+    business: np.ndarray  # each chunk's business, to keep one business's chunks for lexical search
+
+    @property
+    def businesses(self) -> list[str]:
+        return sorted(set(self.business.tolist()))
 
 
 def load_snapshot(client: Any, settings: Settings, embedder: Embedder) -> Snapshot:
@@ -60,7 +65,8 @@ def load_snapshot(client: Any, settings: Settings, embedder: Embedder) -> Snapsh
     bm25.index(corpus_tokens, show_progress=False)
     return Snapshot(generation=col.name, chunks=chunks, collection=col, bm25=bm25,
                     token_sets=[frozenset(tokens(c.text)) for c in chunks],
-                    by_id={c.id: n for n, c in enumerate(chunks)}, acronyms=find_acronyms(texts))
+                    by_id={c.id: n for n, c in enumerate(chunks)}, acronyms=find_acronyms(texts),
+                    business=np.array([c.business for c in chunks], dtype=object))
 
 
 class HybridSearch:
@@ -87,12 +93,13 @@ class HybridSearch:
                     self._snapshot = load_snapshot(self.client, self.settings, self.embedder)
             return self._snapshot
 
-    def search(self, query: str, k: int | None = None) -> list[Passage]:
+    def search(self, query: str, k: int | None = None, business: str | None = None) -> list[Passage]:
+        """The k best passages; with `business`, only that business's pages are searched."""
         snap = self.snapshot
         k = k or self.settings.passages
         n = min(self.settings.candidates, len(snap.chunks))
-        dense = self._dense(snap, query, n)
-        lexical = self._lexical(snap, query, n)
+        dense = self._dense(snap, query, n, business)
+        lexical = self._lexical(snap, query, n, business)
         fused: dict[int, float] = {}
         for ranking, weight in ((list(dense), 1.0), (list(lexical), LEXICAL_WEIGHT)):
             for rank, idx in enumerate(ranking):
@@ -117,20 +124,23 @@ class HybridSearch:
                                     lexical=lexical.get(idx, 0.0)))
         return passages
 
-    def _dense(self, snap: Snapshot, query: str, n: int) -> dict[int, float]:
+    def _dense(self, snap: Snapshot, query: str, n: int, business: str | None) -> dict[int, float]:
         vector = self.embedder.embed_query(query)
-        got = snap.collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
+        got = snap.collection.query(query_embeddings=[vector], n_results=n, include=["distances"],
+                                    where={"business": business} if business else None)
         # Cosine distance -> similarity; insertion order is rank order.
         return {snap.by_id[i]: 1.0 - float(d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)
                 if i in snap.by_id}
 
-    def _lexical(self, snap: Snapshot, query: str, n: int) -> dict[int, float]:
+    def _lexical(self, snap: Snapshot, query: str, n: int, business: str | None) -> dict[int, float]:
         vocab = snap.bm25.vocab_dict
         asked = tokens(query)
         query_tokens = [t for t in asked + expand(asked, snap.acronyms) if t in vocab]
         if not query_tokens:
             return {}
         scores = snap.bm25.get_scores(query_tokens)
+        if business:
+            scores = np.where(snap.business == business, scores, 0.0)
         top = np.argsort(-scores, kind="stable")[:n]
         return {int(i): float(scores[i]) for i in top if scores[i] > 0}
 
@@ -151,7 +161,8 @@ class SopRetriever(BaseRetriever):
     search: HybridSearch
     k: int = 3
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
+                                business: str | None = None) -> list[Document]:
         return [Document(page_content=p.chunk.text, id=p.chunk.id,
                          metadata={"passage": p, "page": p.chunk.page, "section": p.chunk.section})
-                for p in self.search.search(query, self.k)]
+                for p in self.search.search(query, self.k, business)]

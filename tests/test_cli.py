@@ -77,3 +77,15 @@ def test_ask_json_contract(capsys: pytest.CaptureFixture[str], real_index: Setti
     assert set(data["guardrails"][0]) == {"rule", "action", "message", "citation"}
     assert set(data["guardrails"][0]["citation"]) == {"page", "section", "url"}
     assert set(data["timings_ms"]) == {"retrieve", "answer", "guard", "total"}
+
+
+@pytest.mark.integration
+def test_ask_business_scopes_the_answer_and_rejects_unknown_ones(capsys: pytest.CaptureFixture[str],
+                                                                 real_index: Settings,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(real_index.data_dir))
+    question = "who do I email after I take a payment on a collections account?"
+    code, out, _ = run(capsys, "ask", question, "--business", "ignition-interlock", "--json")
+    assert code == 0 and "collection@" in json.loads(out)["answer"]
+    code, out, err = run(capsys, "ask", question, "--business", "plumbing")
+    assert code == 2 and out == "" and "plumbing" in err

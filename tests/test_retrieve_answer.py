@@ -8,7 +8,7 @@ from assistant.answer import ABSTAIN_TEXT, compose, units
 from assistant.chain import Chain, retrieval_query
 from assistant.config import Settings, load_settings
 from assistant.corpus import load_pages
-from assistant.errors import InvalidQuestion
+from assistant.errors import ConfigError, InvalidQuestion
 from assistant.ingest import ingest
 from assistant.models import Chunk, Passage, Source
 from tests.fakes import FakeEmbeddings
@@ -73,6 +73,28 @@ def test_the_best_passage_decides_the_business() -> None:
                 _passage("Notes after the payment call.", "b", 0.7, score=0.15)]
     draft = compose("who do I email after a payment", passages, "http://ui", 0.4)
     assert {c.page for c in draft.citations} == {"p-a"}
+
+
+@pytest.mark.parametrize("business,page", [
+    ("ignition-interlock", "delinquent-past-due-clients-in-collections"),
+    ("field-service-contractor", "collections-call-procedure"),
+], ids=["interlock-desk", "contractor-desk"])
+def test_a_business_scopes_retrieval_and_answer(chain: Chain, business: str, page: str) -> None:
+    question = "who do I email after I take a payment on a collections account?"
+    passages = chain.search.search(question, 5, business)
+    assert passages and {p.chunk.business for p in passages} == {business}
+    result = chain.ask(question, business=business)
+    assert result.citations and {c.page for c in result.citations} <= {
+        c.page for c in chain.search.snapshot.chunks if c.business == business}
+    assert page in {c.page for c in result.citations}
+
+
+def test_an_unknown_business_is_bad_input_and_a_bad_setting_fails_at_start(chain: Chain) -> None:
+    with pytest.raises(InvalidQuestion, match="field-service-contractor, ignition-interlock"):
+        chain.ask("can I give a credit?", business="plumbing")
+    scoped = Chain(chain.settings.model_copy(update={"business": "plumbing"}), embedder=chain.search.embedder)
+    with pytest.raises(ConfigError, match="ASSISTANT_BUSINESS"):
+        scoped.ask("can I give a credit?")
 
 
 def test_answer_never_mixes_businesses(chain: Chain) -> None:

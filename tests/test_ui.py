@@ -52,6 +52,13 @@ def test_follow_up_uses_the_conversation(app: AppTest) -> None:
     assert "wv-no-credit" in texts(app.error)
 
 
+def test_line_of_business_scopes_the_answers(app: AppTest) -> None:
+    app.sidebar.selectbox(key="business").select("ignition-interlock").run()
+    ask(app, "who do I email after I take a payment on a collections account?")
+    shown = texts(app.markdown)
+    assert "collection@" in shown and "Collections Call Procedure" not in shown
+
+
 def test_abstention_reads_as_such(app: AppTest) -> None:
     ask(app, "give me a good lasagna recipe")
     assert "not covered by the procedures" in texts(app.info)

@@ -12,6 +12,13 @@ st.title("SOP assistant")
 st.caption("Answers come only from the procedure pages, quoted verbatim. Hard rules are shown first.")
 assistant = chain_or_stop()
 messages: list[dict] = st.session_state.setdefault("messages", [])  # type: ignore[type-arg]
+ANY_BUSINESS = "Decided per question"
+businesses = [ANY_BUSINESS] + assistant.search.snapshot.businesses
+business_choice = st.sidebar.selectbox(
+    "Line of business", businesses, key="business",
+    index=businesses.index(assistant.settings.business) if assistant.settings.business in businesses else 0,
+    help="Answers come only from this business's pages. 'Decided per question' follows the best match.")
+business = None if business_choice == ANY_BUSINESS else business_choice
 
 
 def save_rating(i: int) -> None:
@@ -76,7 +83,7 @@ if question := st.chat_input("Ask about a procedure, e.g. “Can I give a West V
     history = [m["content"] for m in messages if m["role"] == "user"]
     messages.append({"role": "user", "content": question})
     try:
-        result = assistant.ask(question, history)
+        result = assistant.ask(question, history, business)
         messages.append({"role": "assistant", "answer": result.model_dump(mode="json"), "history": history})
     except InvalidQuestion as exc:
         messages.append({"role": "assistant", "error": f"Can't ask that: {exc}"})
