@@ -53,6 +53,13 @@ def retrieval_query(question: str, history: list[str]) -> str:
     return question
 
 
+def unknown_business(business: str | None, known: list[str]) -> str | None:
+    """Why `business` can't scope an answer, or None when it can (or is not given)."""
+    if business and business not in known:
+        return f"no page belongs to business {business!r} (the pages cover: {', '.join(known)})"
+    return None
+
+
 def extractive(query: str, passages: list[Passage], settings: Settings) -> Draft:
     return composer.compose(query, passages, settings.ui_base_url, settings.abstain_below)
 
@@ -80,9 +87,8 @@ class Chain:
         snapshot = self.search.snapshot
         if not self._rules_checked:
             guardrails.check_rule_sources({(c.page, c.section) for c in snapshot.chunks})
-            if self.settings.business and self.settings.business not in snapshot.businesses:
-                raise ConfigError(f"ASSISTANT_BUSINESS: no page belongs to {self.settings.business!r} "
-                                  f"(the pages cover: {', '.join(snapshot.businesses)})")
+            if problem := unknown_business(self.settings.business, snapshot.businesses):
+                raise ConfigError(f"ASSISTANT_BUSINESS: {problem}")
             self._rules_checked = True
         self.search.embedder.embed_query("warm up")
 
@@ -94,10 +100,9 @@ class Chain:
         clean = validate(question, history, self.settings.max_question_chars)
         if not self._rules_checked:
             self.warm_up()
-        business = business or self.settings.business or None
-        if business and business not in self.search.snapshot.businesses:
-            raise InvalidQuestion(f"no page belongs to business {business!r} "
-                                  f"(the pages cover: {', '.join(self.search.snapshot.businesses)})")
+        if problem := unknown_business(business, self.search.snapshot.businesses):
+            raise InvalidQuestion(problem)
+        business = business or self.settings.business or None  # the setting was checked at warm-up
         t0 = time.perf_counter()
         query = retrieval_query(clean, history)
         passages = [d.metadata["passage"] for d in self.retriever.invoke(query, business=business)]

@@ -47,10 +47,7 @@ class Snapshot:
     by_id: dict[str, int]
     acronyms: dict[str, tuple[str, ...]]  # spelled out by the pages: "lpp" -> loss protection plan
     business: np.ndarray  # each chunk's business, to keep one business's chunks for lexical search
-
-    @property
-    def businesses(self) -> list[str]:
-        return sorted(set(self.business.tolist()))
+    businesses: list[str]  # the distinct ones, sorted; computed once per snapshot, not per question
 
 
 def load_snapshot(client: Any, settings: Settings, embedder: Embedder) -> Snapshot:
@@ -66,7 +63,8 @@ def load_snapshot(client: Any, settings: Settings, embedder: Embedder) -> Snapsh
     return Snapshot(generation=col.name, chunks=chunks, collection=col, bm25=bm25,
                     token_sets=[frozenset(tokens(c.text)) for c in chunks],
                     by_id={c.id: n for n, c in enumerate(chunks)}, acronyms=find_acronyms(texts),
-                    business=np.array([c.business for c in chunks], dtype=object))
+                    business=np.array([c.business for c in chunks], dtype=object),
+                    businesses=sorted({c.business for c in chunks}))
 
 
 class HybridSearch:

@@ -132,7 +132,6 @@ def test_project_sets_load_and_ids_are_unique_across_gated_and_held_out() -> Non
     assert len(held_out) >= 20 and all("held-out" in c.tags and c.expect.sources_any for c in held_out)
 
 
-
 def test_every_evidence_phrase_stands_on_a_page() -> None:
     # A case whose evidence is on no page can never pass: it would measure nothing.
     pages = _fold("\n".join(p.read_text() for p in (PROJECT_ROOT / "corpus").glob("*.md")))
