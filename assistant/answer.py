@@ -13,9 +13,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from assistant.corpus import has_gap
-from assistant.links import source_link
-from assistant.models import Citation, CitationSource, Draft, Passage
+from assistant.markup import LIST_ITEM, has_gap, plain, split_sentences
+from assistant.models import Citation, CitationSource, Draft, Passage, Source
 from assistant.text import tokens
 
 ABSTAIN_TEXT = "This is not covered by the procedures, so I can't answer it from them."
@@ -25,6 +24,10 @@ MAX_UNITS_PER_PASSAGE = 3
 WHOLE_CHUNK_CHARS = 320
 MAX_LIST_ITEMS = 6
 SECOND_PASSAGE_SHARE = 0.6  # a later passage joins the answer only if it scores this close to the best
+FOLLOWING_UNIT_SHARE = 0.5  # a following sentence joins the quote if it scores this close to the best one
+SHORT_UNIT_CHARS = 80  # a short line after a list intro ("Note: ...") still belongs to the list
+MIN_UNIT_TOKENS = 4  # sentence scores are normalized by length, but a two-word line is not twice as good
+CLOSEST_PAGES = 3  # pages offered when abstaining
 
 
 @dataclass(frozen=True)
@@ -38,9 +41,6 @@ class Unit:
     intro: bool  # ends with ":" and introduces the items after it
 
 
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"“(*]*[A-Z0-9])")
-
-
 def units(text: str) -> list[Unit]:
     out: list[Unit] = []
     offset = 0
@@ -51,28 +51,20 @@ def units(text: str) -> list[Unit]:
         if not stripped or has_gap(stripped):
             continue
         lead = len(line) - len(line.lstrip())
-        item = re.match(r"-\s+", stripped)
-        if item:
+        if LIST_ITEM.match(stripped):
             out.append(Unit(start + lead, start + len(line.rstrip()), stripped, True, stripped.endswith(":")))
             continue
         pos = start + lead
-        for piece in SENTENCE_END.split(stripped):
+        for piece in split_sentences(stripped):
             begin = text.index(piece, pos)
             pos = begin + len(piece)
             out.append(Unit(begin, pos, piece, False, piece.rstrip("* ").endswith(":")))
     return out
 
 
-def plain(text: str) -> str:
-    """Markdown markup off (list dashes, emphasis stars); the words stay as written."""
-    text = re.sub(r"^\s*-\s+", "", text)
-    text = re.sub(r"\*{1,3}", "", text)
-    return " ".join(text.split())
-
-
 def _score(unit_tokens: set[str], query: set[str], idf: dict[str, float]) -> float:
     shared = unit_tokens & query
-    return sum(idf.get(t, 1.0) for t in shared) / math.sqrt(max(len(unit_tokens), 4))
+    return sum(idf.get(t, 1.0) for t in shared) / math.sqrt(max(len(unit_tokens), MIN_UNIT_TOKENS))
 
 
 ANAPHOR = re.compile(r"^(?:[-*\s]*)(anything|this|that|these|those|it|they|he|she|such|also|however|otherwise)\b",
@@ -110,13 +102,13 @@ def _select(passage: Passage, query: set[str], idf: dict[str, float],
     if all_units[best].intro:
         limit = len(all_units) if procedural else MAX_LIST_ITEMS
         while last + 1 < len(all_units) and last - best < limit and not all_units[last + 1].intro \
-                and (all_units[last + 1].is_item or len(all_units[last + 1].text) < 80):
+                and (all_units[last + 1].is_item or len(all_units[last + 1].text) < SHORT_UNIT_CHARS):
             last += 1
     else:
         if CONDITION.match(all_units[best].text) and last + 1 < len(all_units):
             last += 1  # "If you encounter ..." is answered by the sentence after it
         while (last + 1 < len(all_units) and last - first + 1 < MAX_UNITS_PER_PASSAGE
-               and (scores[last + 1] >= 0.5 * scores[best] > 0
+               and (scores[last + 1] >= FOLLOWING_UNIT_SHARE * scores[best] > 0
                     or (all_units[last + 1].intro and scores[last + 1] > 0))):
             last += 1
             if all_units[last].intro:  # an intro brings what it introduces
@@ -126,11 +118,11 @@ def _select(passage: Passage, query: set[str], idf: dict[str, float],
     return all_units[first:last + 1], scores[best]
 
 
-def compose(query: str, passages: list[Passage], ui_base_url: str, abstain_below: float) -> Draft:
+def compose(query: str, passages: list[Passage], abstain_below: float) -> Draft:
     # Abstain on the best dense relevance among the candidates: the fused order can put a
     # lexically busy passage first, but coverage is a question of meaning.
     if not passages or max(p.relevance for p in passages) < abstain_below:
-        return abstain(passages, ui_base_url)
+        return abstain(passages)
     business = _business_of(passages)
     same_business = [p for p in passages if p.chunk.business == business]
     query_tokens = set(tokens(query))
@@ -150,7 +142,7 @@ def compose(query: str, passages: list[Passage], ui_base_url: str, abstain_below
         elif score >= SECOND_PASSAGE_SHARE * best_score and score > 0 and passage.relevance >= abstain_below:
             picked.append((passage, chosen))
     if not picked:
-        return abstain(passages, ui_base_url)
+        return abstain(passages)
     citations: list[Citation] = []
     parts: list[str] = []
     gap_titles: list[str] = []
@@ -160,11 +152,8 @@ def compose(query: str, passages: list[Passage], ui_base_url: str, abstain_below
         source = passage.sources[0]
         citations.append(Citation(
             n=n, page=source.page, section=source.section, page_title=source.page_title,
-            url=source_link(ui_base_url, source.page, source.anchor, source.source_url, quote),
-            quote=quote, updated=source.updated,
-            also_in=[CitationSource(page=s.page, section=s.section,
-                                    url=source_link(ui_base_url, s.page, s.anchor, s.source_url, quote))
-                     for s in passage.sources[1:]],
+            anchor=source.anchor, source_url=source.source_url, quote=quote, updated=source.updated,
+            also_in=[_ref(s) for s in passage.sources[1:]],
         ))
         if has_gap(quote) and len(chosen) == 1 and chosen[0].start == 0 and chosen[0].end == len(text):
             parts.append(f"The section \u201c{source.section}\u201d of \u201c{source.page_title}\u201d lost its "
@@ -190,13 +179,17 @@ def _business_of(passages: list[Passage]) -> str:
     return passages[0].chunk.business
 
 
-def abstain(passages: list[Passage], ui_base_url: str) -> Draft:
+def _ref(source: Source) -> CitationSource:
+    return CitationSource(page=source.page, section=source.section, anchor=source.anchor,
+                          source_url=source.source_url)
+
+
+def abstain(passages: list[Passage]) -> Draft:
     seen: dict[str, CitationSource] = {}
     for passage in passages:
         for s in passage.sources:
-            if s.page not in seen and len(seen) < 3:
-                seen[s.page] = CitationSource(page=s.page, section=s.section,
-                                              url=source_link(ui_base_url, s.page, s.anchor, s.source_url))
+            if s.page not in seen and len(seen) < CLOSEST_PAGES:
+                seen[s.page] = _ref(s)
     text = ABSTAIN_TEXT
     if seen:
         text += " Closest pages: " + "; ".join(f"{c.page} ({c.section})" for c in seen.values()) + "."

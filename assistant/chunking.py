@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import re
 
-from assistant.corpus import has_gap, sections
+from assistant.corpus import sections
+from assistant.markup import LIST_ITEM, has_gap, split_sentences
 from assistant.models import Chunk, Page
 
 MAX_CHARS = 900
 MIN_CHARS = 160
-LIST_ITEM = re.compile(r"^\s*-\s+")
 
 
 def chunk_id(page: str, section: str, text: str) -> str:
@@ -57,7 +57,7 @@ def _split_long(block: str) -> list[str]:
         if len(piece) <= MAX_CHARS:
             out.append(piece)
             continue
-        sentences = re.split(r"(?<=[.!?])\s+(?=[A-Z])", piece)
+        sentences = split_sentences(piece)
         buf = ""
         for sentence in sentences:
             if buf and len(buf) + len(sentence) > MAX_CHARS:
@@ -72,7 +72,7 @@ def _split_long(block: str) -> list[str]:
 def chunk_page(page: Page) -> list[Chunk]:
     chunks: list[Chunk] = []
     for section in sections(page):
-        label = " > ".join(section.path[1:]) or section.path[0]
+        label = section.label
         pieces: list[str] = []
         for block in _blocks(section.body):
             for piece in _split_long(block):

@@ -92,18 +92,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.chain import Chain
+    from assistant.present import terminal_text
 
     result = Chain(_settings()).ask(args.question, args.history, args.business)
-    if args.json:
-        print(result.model_dump_json(indent=2))
-        return 0
-    print(result.answer)
-    for c in result.citations:
-        also = "".join(f"\n    also on: {a.page} ({a.section})" for a in c.also_in)
-        updated = f", updated {c.updated}" if c.updated else ""
-        print(f"\n[{c.n}] {c.page_title} \u2014 {c.section}{updated}\n    \u201c{c.quote}\u201d\n    {c.url}{also}")
-    for s in result.see_also:
-        print(f"\nsee also: {s.page} ({s.section}) {s.url}")
+    print(result.model_dump_json(indent=2) if args.json else terminal_text(result))
     return 0
 
 

@@ -14,11 +14,10 @@ import yaml
 from pydantic import ValidationError
 
 from assistant.errors import CorpusError
-from assistant.importer import GAP_MARKER, slugify
+from assistant.markup import HEADING, section_label, slugify
 from assistant.models import Page
 
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
-HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -28,8 +27,9 @@ class Section:
     body: str
 
     @property
-    def title(self) -> str:
-        return " > ".join(self.path)
+    def label(self) -> str:
+        """The section's name in citations and chunks: its heading path below the page title."""
+        return section_label(self.path)
 
 
 def parse_page(path: Path) -> Page:
@@ -107,11 +107,3 @@ def sections(page: Page) -> list[Section]:
     flush()
     return out
 
-
-def section_titles(page: Page) -> set[str]:
-    """Every heading path of the page, also those whose body was lost (for rule checks)."""
-    return {s.title for s in sections(page)}
-
-
-def has_gap(text: str) -> bool:
-    return GAP_MARKER in text

@@ -25,6 +25,19 @@ def offline_environment() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+_LOADING_FORBIDDEN: list[str] = []  # non-empty: why no real model may load in this process
+
+
+def forbid_model_loading(reason: str) -> None:
+    """Make every later attempt to load a real model fail with `reason` (unit tests set this, so a
+    stage that quietly falls back to the real model is a failing test, not a slow one)."""
+    _LOADING_FORBIDDEN[:] = [reason]
+
+
+def allow_model_loading() -> None:
+    _LOADING_FORBIDDEN.clear()
+
+
 class Embedder(Protocol):
     """What the pipeline needs from a model: unit-length vectors for texts and queries."""
 
@@ -61,6 +74,8 @@ class SentenceTransformerEmbeddings(Embeddings):
     def _load(self):  # type: ignore[no-untyped-def]
         with self._lock:
             if self._model is None:
+                if _LOADING_FORBIDDEN:
+                    raise RuntimeError(f"loading the model {self.path} is forbidden here: {_LOADING_FORBIDDEN[0]}")
                 offline_environment()
                 from sentence_transformers import SentenceTransformer
                 from transformers.utils import logging as hf_logging

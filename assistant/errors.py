@@ -4,6 +4,7 @@
      ├── ConfigError             a setting has an unusable value (names the setting)
      ├── CorpusError             a corpus or raw page file cannot be read or parsed
      ├── IndexNotBuilt           no complete index yet (says how to build it)
+     ├── IndexUnavailable        the index is there but can't be reached (Chroma server down)
      ├── InvalidQuestion         empty, too long, or binary/control-character input
      ├── RuleSourceMissing       a guardrail cites a page section the index no longer has
      └── EvalSetError            an eval case file is malformed (names file, case and key)
@@ -28,6 +29,10 @@ class IndexNotBuilt(AssistantError):
     def __init__(self, detail: str = "") -> None:
         hint = "no index has been built yet; run `assistant ingest` (or `make run`) first"
         super().__init__(f"{hint} ({detail})" if detail else hint)
+
+
+class IndexUnavailable(AssistantError):
+    pass
 
 
 class InvalidQuestion(AssistantError):

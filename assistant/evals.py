@@ -21,6 +21,7 @@ from assistant.config import PROJECT_ROOT
 from assistant.errors import AssistantError, EvalSetError
 from assistant.guardrails import RULE_IDS
 from assistant.models import Answer
+from assistant.present import answer_text
 
 RULE_KEYS = ("guardrails:", "forbid_guardrails:", "error:")
 PROJECT_SETS = PROJECT_ROOT / "evals"  # top-level files are gated in CI; held-out/ is only reported
@@ -142,7 +143,7 @@ def source_rank(case: Case, answer: Answer) -> int | None:
 def score(case: Case, answer: Answer) -> list[str]:
     """Every failed expectation as a readable line; an empty list means the case passed."""
     exp, failures = case.expect, []
-    said = _fold(answer.answer)
+    said = _fold(answer_text(answer))
     said_all = _fold(" ".join([answer.answer, *(v.message for v in answer.guardrails)]))
     fired = {v.rule for v in answer.guardrails}
     if exp.abstain is not None and answer.abstained != exp.abstain:

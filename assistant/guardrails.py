@@ -1,11 +1,10 @@
 """Hard business rules: data plus small pure matchers, applied after the answer is composed.
 
 Every rule has a fixed id (eval sets and trainers refer to it), the page section it enforces,
-a matcher over the normalized question (with the earlier turn when the question is a
+a matcher over the normalized `Question` (with the earlier turn when the question is a
 follow-up), and the verdict it returns. Verdicts are results inside the `Answer`, never
-exceptions; deny / escalate come first in the answer text. `scrub` is the last step of every
-path: the banned term never leaves the assistant in any spelling (quoted page text in
-citations stays verbatim).
+exceptions and never written into the answer body; the presenter shows them first. The banned
+term is filtered afterwards, once, by output_filter.py, the last step of every path.
 
 This module must never consult retrieval or a model: the rules hold whatever the pages, the
 question or a draft says.
@@ -14,23 +13,18 @@ question or a draft says.
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.errors import RuleSourceMissing
-from assistant.importer import slugify
-from assistant.links import source_link
-from assistant.models import Answer, CitationSource, Draft, Verdict
-from assistant.normalize import US_STATES, Normalized, is_follow_up, names_a_state, normalize
-from assistant.text import HOMOGLYPHS, ZERO_WIDTH
+from assistant.markup import innermost_heading, slugify
+from assistant.models import CitationSource, Question, Verdict
+from assistant.normalize import US_STATES, names_a_state
+from assistant.output_filter import contains_banned
 
 Action = str  # "deny" | "escalate" | "rewrite" | "caution"
 CREDIT_CAP = 35.0
-BANNED = "settlement"
-REDACTED = "[restricted term]"
 ACTION_ORDER = {"deny": 0, "escalate": 1, "caution": 2, "rewrite": 3}
-ACTION_LABEL = {"deny": "Not allowed", "escalate": "Escalate", "caution": "Caution", "rewrite": "Wording"}
 
 
 @dataclass(frozen=True)
@@ -100,7 +94,7 @@ NOT_IN_COLLECTION = r"\b(not|n't|pending)\b.{0,12}\bcollection"
 
 
 def _settlement(ctx: Context) -> tuple[Action, str] | None:
-    mentioned = ctx.has(SETTLEMENT_WORD) or _banned_in(ctx.text)
+    mentioned = ctx.has(SETTLEMENT_WORD) or contains_banned(ctx.text)
     for_less = ctx.has(SETTLE_FOR_LESS)
     if for_less or (mentioned and ctx.has(OFFER_VERBS)):
         return ("deny", "Don't offer, word or negotiate a reduced payoff with the client: that conversation "
@@ -200,22 +194,19 @@ RULES: tuple[Rule, ...] = (
 RULE_IDS = frozenset(r.id for r in RULES)
 
 
-def context(question: str, history: Iterable[str] = ()) -> Context:
-    turns = list(history)
-    current = normalize(question)
-    if turns and is_follow_up(question):
-        earlier: Normalized = normalize(turns[-1])
-        earlier_text = earlier.text
-        if names_a_state(current.text):  # "and what about Ohio?" replaces the earlier turn's state
-            earlier_text = US_STATES.sub(" ", earlier_text)
-        return Context(text=f"{earlier_text} || {current.text}", amounts=current.amounts or earlier.amounts)
-    return Context(text=current.text, amounts=current.amounts)
+def context(question: Question) -> Context:
+    """The normalized question, widened by the turn before when it is a follow-up."""
+    if not question.follow_up:
+        return Context(text=question.normalized, amounts=question.amounts)
+    earlier = question.context
+    if names_a_state(question.normalized):  # "and what about Ohio?" replaces the earlier turn's state
+        earlier = US_STATES.sub(" ", earlier)
+    return Context(text=f"{earlier} || {question.normalized}", amounts=question.amounts or question.context_amounts)
 
 
-def evaluate(question: str, history: Iterable[str] = (), ui_base_url: str = "",
-             rules: tuple[Rule, ...] = RULES) -> list[Verdict]:
+def evaluate(question: Question, rules: tuple[Rule, ...] = RULES) -> list[Verdict]:
     """Every rule that fires, deny first; a rule made moot by a firing one is dropped."""
-    ctx = context(question, history)
+    ctx = context(question)
     fired: dict[str, tuple[Rule, Action, str]] = {}
     for rule in rules:
         result = rule.match(ctx)
@@ -225,19 +216,9 @@ def evaluate(question: str, history: Iterable[str] = (), ui_base_url: str = "",
     for rule, action, message in fired.values():
         if any(other in fired and fired[other][1] == "deny" for other in rule.suppressed_by):
             continue
-        anchor = slugify(rule.section.split(" > ")[-1])
-        verdicts.append(Verdict(rule=rule.id, action=action, message=scrub(message),  # type: ignore[arg-type]
-                                citation=CitationSource(page=rule.page, section=rule.section,
-                                                        url=source_link(ui_base_url, rule.page, anchor))))
+        source = CitationSource(page=rule.page, section=rule.section, anchor=slugify(innermost_heading(rule.section)))
+        verdicts.append(Verdict(rule=rule.id, action=action, message=message, citation=source))  # type: ignore[arg-type]
     return sorted(verdicts, key=lambda v: ACTION_ORDER[v.action])
-
-
-def apply(question: str, history: list[str], draft: Draft, ui_base_url: str) -> tuple[str, list[Verdict]]:
-    """The guarded answer text (verdicts first) and the verdicts; the final output filter included."""
-    verdicts = evaluate(question, history, ui_base_url)
-    lead = [f"{ACTION_LABEL[v.action]}: {v.message}" for v in verdicts]
-    text = "\n\n".join([*lead, draft.answer]) if lead else draft.answer
-    return scrub(text), verdicts
 
 
 def check_rule_sources(available: set[tuple[str, str]], rules: tuple[Rule, ...] = RULES) -> None:
@@ -245,49 +226,3 @@ def check_rule_sources(available: set[tuple[str, str]], rules: tuple[Rule, ...] 
     missing = [f"{r.id} -> {r.page} / {r.section}" for r in rules if (r.page, r.section) not in available]
     if missing:
         raise RuleSourceMissing("guardrail source sections missing from the index: " + "; ".join(missing))
-
-
-# -- the final output filter --------------------------------------------------------------------------
-LEET = str.maketrans({"3": "e", "1": "l", "|": "l", "5": "s", "$": "s", "7": "t", "+": "t", "0": "o", "€": "e"})
-
-
-def _letters(text: str) -> tuple[str, list[int]]:
-    """The text's letters only, folded (case, width, accents, homoglyphs, leetspeak), with positions."""
-    letters: list[str] = []
-    where: list[int] = []
-    for pos, ch in enumerate(text):
-        folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", ch).lower().translate(HOMOGLYPHS))
-        folded = "".join(c for c in folded if not unicodedata.combining(c)).translate(ZERO_WIDTH).translate(LEET)
-        for c in folded:
-            if "a" <= c <= "z":
-                letters.append(c)
-                where.append(pos)
-    return "".join(letters), where
-
-
-def _banned_in(text: str) -> bool:
-    return BANNED in _letters(text)[0]
-
-
-def scrub(text: str) -> str:
-    """Remove the banned term in any case, plural, hyphenated, spaced, spelled-out or look-alike form."""
-    letters, where = _letters(text)
-    spans: list[tuple[int, int]] = []
-    start = letters.find(BANNED)
-    while start != -1:
-        end = start + len(BANNED)
-        if end < len(letters) and letters[end] == "s" and where[end] == where[end - 1] + 1:
-            end += 1  # the plural goes too
-        spans.append((where[start], where[end - 1] + 1))
-        start = letters.find(BANNED, end)
-    for begin, finish in reversed(spans):
-        text = text[:begin] + REDACTED + text[finish:]
-    return text
-
-
-def guard(answer: Answer) -> Answer:
-    """Last step of every path: scrub everything the assistant says (not the verbatim quotes)."""
-    return answer.model_copy(update={
-        "answer": scrub(answer.answer),
-        "guardrails": [v.model_copy(update={"message": scrub(v.message)}) for v in answer.guardrails],
-    })

@@ -22,8 +22,8 @@ from pathlib import Path
 import yaml
 
 from assistant.errors import CorpusError
+from assistant.markup import GAP_MARKER, slugify
 
-GAP_MARKER = "> **[Content missing in export:"
 CHROME_LINES = {"top of page", "bottom of page", "see all", "comments", "recent posts"}
 CHROME_TAIL_START = "recent posts"  # everything from here on is the blog's teaser block
 BULLET = re.compile(r"^\s*(?:[•·▪●◦\-\*]|\d+[.)])\s+")
@@ -37,10 +37,6 @@ BROKEN_CHARS = {
     "â€\x9d": "”",
     "â€“": "–",
 }
-
-
-def slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
 
 
 def repair(text: str) -> str:
@@ -210,13 +206,11 @@ def render_page(front: Mapping[str, object], body: str) -> str:
     return f"---\n{header}---\n\n# {front['title']}\n\n{body}"
 
 
-def import_file(path: Path, out_dir: Path, business: str, source_url: str | None = None,
-                title: str | None = None) -> Path:
+def import_file(path: Path, out_dir: Path, business: str, source_url: str | None = None) -> Path:
     """Import one raw export into `out_dir/<slug>.md`; returns the written path."""
-    found_title, updated, body = to_markdown_body(read_export(path))
-    final_title = title or found_title
-    slug = slugify(final_title)
-    front = {"title": final_title, "slug": slug, "updated": updated, "source": path.name,
+    title, updated, body = to_markdown_body(read_export(path))
+    slug = slugify(title)
+    front = {"title": title, "slug": slug, "updated": updated, "source": path.name,
              "source_url": source_url, "business": business}
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{slug}.md"

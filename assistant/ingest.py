@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,6 @@ from assistant.models import Chunk, Page
 
 log = logging.getLogger(__name__)
 BATCH = 256
-META_FIELDS = ("page", "page_title", "business", "section", "anchor", "updated", "source_url", "has_gap")
 
 
 @dataclass
@@ -55,20 +53,6 @@ def page_hash(page: Page) -> str:
     return hashlib.sha256(page.model_dump_json(exclude={"path"}).encode()).hexdigest()[:16]
 
 
-def chunk_metadata(chunk: Chunk, page_digest: str) -> dict[str, Any]:
-    meta: dict[str, Any] = {name: getattr(chunk, name) for name in META_FIELDS}
-    meta = {k: ("" if v is None else v) for k, v in meta.items()}
-    meta["page_hash"] = page_digest
-    return meta
-
-
-def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
-    fields = {name: meta.get(name) for name in META_FIELDS}
-    for optional in ("updated", "source_url"):
-        fields[optional] = fields[optional] or None
-    return Chunk(id=chunk_id, text=text, **fields)  # type: ignore[arg-type]
-
-
 def _batches(items: list[Any], size: int = BATCH) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -83,7 +67,7 @@ def _progress(iterable: Iterable[Any], total: int, enabled: bool, desc: str) -> 
 
 
 def ingest(settings: Settings, embedder: Embedder, corpus_dir: Path | None = None,
-           rebuild: bool = False, progress: bool = False, client: Any = None) -> IngestReport:
+           rebuild: bool = False, progress: bool = False, client: store.ChromaClient | None = None) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
     pages, report.problems = load_pages(corpus_dir or settings.corpus_dir)
@@ -115,7 +99,7 @@ def ingest(settings: Settings, embedder: Embedder, corpus_dir: Path | None = Non
         report.seconds = time.perf_counter() - started
         return report  # nothing changed: nothing embedded, nothing written
 
-    name = f"{settings.collection_prefix}-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    name = store.new_generation_name(settings)
     new = store.collection(client, name, create=True, embedder=embedder)
     try:
         if keep and old is not None:
@@ -140,22 +124,20 @@ def ingest(settings: Settings, embedder: Embedder, corpus_dir: Path | None = Non
     return report
 
 
-def _add(col: Any, chunks: list[Chunk], vectors: list[Any], digests: dict[str, str]) -> None:
+def _add(col: store.Collection, chunks: list[Chunk], vectors: list[Any], digests: dict[str, str]) -> None:
     col.add(ids=[c.id for c in chunks], documents=[c.text for c in chunks], embeddings=list(vectors),
-            metadatas=[chunk_metadata(c, digests[c.page]) for c in chunks])
+            metadatas=[store.chunk_metadata(c, digests[c.page]) for c in chunks])
 
 
-def _drop(client: Any, name: str) -> None:
+def _drop(client: store.ChromaClient, name: str) -> None:
     try:
         client.delete_collection(name)
     except Exception as exc:  # a leftover collection is harmless; the next ingest retries
         log.warning("could not delete collection %s: %s", name, exc)
 
 
-def _drop_orphans(client: Any, settings: Settings, keep_name: str) -> None:
+def _drop_orphans(client: store.ChromaClient, settings: Settings, keep_name: str) -> None:
     """Generations left behind by interrupted runs (never pointed to) are removed."""
-    prefix = f"{settings.collection_prefix}-2"
-    for col in client.list_collections():
-        col_name = col if isinstance(col, str) else col.name
-        if col_name.startswith(prefix) and col_name != keep_name:
-            _drop(client, col_name)
+    for name in store.generations(client, settings):
+        if name != keep_name:
+            _drop(client, name)

@@ -65,16 +65,18 @@ class Passage(Frozen):
 
 
 class CitationSource(Frozen):
+    """A page section an answer points to. `url` is filled by the chain's last steps (links.py)
+    from `anchor` and `source_url`: the stages that pick sections never need to know the UI."""
+
     page: str
     section: str
-    url: str
+    url: str = ""
+    anchor: str = ""
+    source_url: str | None = None
 
 
-class Citation(Frozen):
+class Citation(CitationSource):
     n: int
-    page: str
-    section: str
-    url: str
     quote: str  # verbatim page text
     updated: str | None = None
     page_title: str = ""
@@ -95,7 +97,24 @@ class Timings(Frozen):
     total: float = 0.0
 
 
+class Question(Frozen):
+    """One agent question, made once per ask by `question.make_question`; every stage reads it."""
+
+    text: str  # as asked, whitespace folded
+    history: tuple[str, ...] = ()  # the agent's earlier turns, oldest first
+    business: str | None = None  # the line of business the answer must come from; None = decided per question
+    follow_up: bool = False  # leans on the turn before ("and in West Virginia?")
+    normalized: str  # folded, typo-corrected, state names unified: what the rules match on
+    amounts: tuple[float, ...] = ()  # money amounts in the question
+    context: str = ""  # the turn before, normalized, when this is a follow-up
+    context_amounts: tuple[float, ...] = ()
+    search_text: str  # what retrieval and sentence choice look for
+
+
 class Answer(Frozen):
+    """The answer contract. `answer` is the composed body only; rule verdicts stay in
+    `guardrails` and are put first by the presenter (present.py), never written into the body."""
+
     question: str
     answer: str
     abstained: bool

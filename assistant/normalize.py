@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.text import fold, tokens
+from assistant.text import fold, undot_initials
 
 # Words the rules key on; a misspelling within a small edit distance is read as the word.
 VOCABULARY = frozenset("""
@@ -19,11 +19,11 @@ disputing double charge charged charges assessed billed collection collections c
 dollars waive waived reimburse reimbursed malfunction malfunctioning defective device negotiate
 negotiating payment appointment missed escalate discount
 """.split())
-# Real words close to a vocabulary word: never "corrected".
+# Real words within the corrector's edit distance of a vocabulary word: never "corrected"
+# (a test checks each one is near a vocabulary word, so the list can't collect dead entries).
 PROTECTED = frozenset("""
-change changed changes filed filled below advice advise devise temper contract contracts rested
-result reseat credited debit debits edits blown flows glows slows rests tests texted settler
-couple collects collect reset's refine resent charm chard assessor payments appointed
+assessor change changed changes contract contracts devise filed filled payments reseat resent
+rests settler temper
 """.split())
 NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -35,8 +35,6 @@ MONEY_UNIT = r"(?:dollars?|bucks?|usd|dolars?)"
 WEST_VIRGINIA = re.compile(
     r"\bwest[\s-]*virgin\w*|\bw\.?\s?virgin\w*|\bwest[\s.-]*va\b\.?|\bmountain state\b|"
     r"\bw\.?\s?va\b\.?|\bw\.\s?v\.?(?=[\s,;:?!)]|$)|\bwv\b")
-FOLLOW_UP_START = re.compile(r"^(and|also|or|but|what if|what about|how about|if|same|then|even if|"
-                             r"ok(ay)? (and|what|but)|so)\b")
 
 
 def edit_distance(a: str, b: str, limit: int = 2) -> int:
@@ -55,10 +53,18 @@ def edit_distance(a: str, b: str, limit: int = 2) -> int:
     return prev[-1]
 
 
+MIN_CORRECTED_CHARS = 5  # shorter words are too often other real words ("cap", "fee", "art")
+LONG_WORD_CHARS = 8  # from this length two typos are allowed, below it one
+
+
+def typo_limit(word: str) -> int:
+    return 2 if len(word) >= LONG_WORD_CHARS else 1
+
+
 def correct(word: str) -> str:
-    if word in VOCABULARY or word in PROTECTED or len(word) < 5 or not word.isalpha():
+    if word in VOCABULARY or word in PROTECTED or len(word) < MIN_CORRECTED_CHARS or not word.isalpha():
         return word
-    limit = 2 if len(word) >= 8 else 1
+    limit = typo_limit(word)
     best = min(VOCABULARY, key=lambda v: (edit_distance(word, v, limit), v))
     return best if edit_distance(word, best, limit) <= limit else word
 
@@ -122,19 +128,9 @@ class Normalized:
 
 
 def normalize(text: str) -> Normalized:
-    folded = fold(text)
-    folded = re.sub(r"\b([a-z])\.(?=[a-z]\.)", r"\1", folded)  # a.r.t. -> art.
-    folded = re.sub(r"\ba\.?r\.?t\b\.?", "art", folded)
+    folded = undot_initials(fold(text))  # a.r.t. -> art
     money = amounts(folded)
     folded = WEST_VIRGINIA.sub(" westvirginia ", folded)
     words = re.findall(r"[a-z0-9$.']+(?:-[a-z0-9$.']+)*|[^\sa-z0-9$.']", folded)
     fixed = " ".join(correct(w) for w in words)
     return Normalized(text=" ".join(fixed.split()), amounts=money)
-
-
-def is_follow_up(question: str) -> bool:
-    """A turn that leans on the one before ("and if the client lives in West Virginia?")."""
-    q = fold(question).strip()
-    content = tokens(q)
-    return bool(FOLLOW_UP_START.match(q)) or len(content) <= 2 or (
-        len(content) <= 5 and re.search(r"\b(that|it|this|they|them|those|same one)\b", q) is not None)

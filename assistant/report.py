@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.evals import CaseResult, EvalRun
+from assistant.present import answer_text
 
 BAR_W, ROW_H = 360, 22
 
@@ -53,7 +54,7 @@ def report_markdown(run: EvalRun) -> str:
         lines.append(f"- expected: `{json.dumps(r.case.expect.model_dump(exclude_defaults=True))}`")
         lines += [f"- failed: {f}" for f in r.failures]
         if r.answer:
-            lines.append(f"- seen: {r.answer.answer[:400]!r}")
+            lines.append(f"- seen: {answer_text(r.answer)[:400]!r}")
         lines.append("")
     return "\n".join(lines) + "\n"
 
@@ -99,7 +100,7 @@ def _histogram(values: list[float]) -> str:
 
 def _case_row(r: CaseResult) -> str:
     status = "pass" if r.passed else "FAIL"
-    answer = html.escape(r.answer.answer[:300]) if r.answer else ""
+    answer = html.escape(answer_text(r.answer)[:300]) if r.answer else ""
     fired = ", ".join(f"{v.rule}:{v.action}" for v in r.answer.guardrails) if r.answer else ""
     failures = "<br>".join(html.escape(f) for f in r.failures)
     return (f'<tr class="{status.lower()}"><td>{html.escape(r.case.id)}</td><td>{status}</td>'

@@ -3,7 +3,10 @@
 Near-duplicate passages (the credit policy stands on two pages) are merged into one passage
 listing every source, so one citation names both pages instead of repeating the text. The BM25
 query also carries the acronyms the pages spell out ("loss protection" finds "LPP": acronyms.py).
-Must never answer or filter for policy: it only ranks page text.
+Must never answer or filter for policy: it only ranks page text. `SopRetriever` offers the same
+search behind LangChain's retriever interface for callers that compose with LangChain; the chain
+itself calls `HybridSearch.retrieve` and gets `Passage` values, with no round trip through
+LangChain documents.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import bm25s
 import numpy as np
@@ -25,13 +27,15 @@ from assistant.acronyms import expand, find_acronyms
 from assistant.chunking import embedding_text
 from assistant.config import Settings
 from assistant.embeddings import Embedder
-from assistant.ingest import chunk_from_record
-from assistant.models import Chunk, Passage, Source
+from assistant.models import Chunk, Passage, Question, Source
 from assistant.text import tokens
 
 RRF_K = 10
 LEXICAL_WEIGHT = 1.0  # BM25's share in the fusion, relative to dense
 DUPLICATE_JACCARD = 0.8
+# A lost-content marker with a line or two around it looks like every other marker: such short
+# gap chunks are never merged as duplicates, each one is a different section's gap.
+SHORT_GAP_TOKENS = 12
 POINTER_CHECK_SECONDS = 5.0
 
 
@@ -41,7 +45,7 @@ class Snapshot:
 
     generation: str
     chunks: list[Chunk]
-    collection: Any
+    collection: store.Collection
     bm25: bm25s.BM25
     token_sets: list[frozenset[str]]
     by_id: dict[str, int]
@@ -50,11 +54,10 @@ class Snapshot:
     businesses: list[str]  # the distinct ones, sorted; computed once per snapshot, not per question
 
 
-def load_snapshot(client: Any, settings: Settings, embedder: Embedder) -> Snapshot:
+def load_snapshot(client: store.ChromaClient, settings: Settings, embedder: Embedder) -> Snapshot:
     col = store.open_active(client, settings, embedder)
-    got = store.read_all(col, ["documents", "metadatas"])
-    chunks = [chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"],
-                                                              got["metadatas"], strict=True)]
+    with store.reaching_server(settings):
+        chunks = store.read_chunks(col)
     chunks.sort(key=lambda c: (c.page, c.id))
     texts = [embedding_text(c) for c in chunks]
     corpus_tokens = [tokens(t) or ["_empty_"] for t in texts]
@@ -70,7 +73,7 @@ def load_snapshot(client: Any, settings: Settings, embedder: Embedder) -> Snapsh
 class HybridSearch:
     """Owns the loaded snapshot; reloads it when another process flips the index pointer."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, client: Any = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, client: store.ChromaClient | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
         self.client = client or store.make_client(settings)
@@ -91,6 +94,10 @@ class HybridSearch:
                     self._snapshot = load_snapshot(self.client, self.settings, self.embedder)
             return self._snapshot
 
+    def retrieve(self, question: Question, k: int | None = None) -> list[Passage]:
+        """The passages for a question: its search text, within its business when it has one."""
+        return self.search(question.search_text, k, question.business)
+
     def search(self, query: str, k: int | None = None, business: str | None = None) -> list[Passage]:
         """The k best passages; with `business`, only that business's pages are searched."""
         snap = self.snapshot
@@ -108,7 +115,7 @@ class HybridSearch:
         for idx in order:
             chunk = snap.chunks[idx]
             source = _source(chunk)
-            dup = None if chunk.has_gap and len(snap.token_sets[idx]) < 12 else next(
+            dup = None if chunk.has_gap and len(snap.token_sets[idx]) < SHORT_GAP_TOKENS else next(
                 (j for j, s in enumerate(kept_sets) if _jaccard(s, snap.token_sets[idx]) >= DUPLICATE_JACCARD), None)
             if dup is not None:
                 if source.page not in {s.page for s in passages[dup].sources}:
@@ -124,8 +131,9 @@ class HybridSearch:
 
     def _dense(self, snap: Snapshot, query: str, n: int, business: str | None) -> dict[int, float]:
         vector = self.embedder.embed_query(query)
-        got = snap.collection.query(query_embeddings=[vector], n_results=n, include=["distances"],
-                                    where={"business": business} if business else None)
+        with store.reaching_server(self.settings):
+            got = snap.collection.query(query_embeddings=[vector], n_results=n, include=["distances"],
+                                        where={"business": business} if business else None)
         # Cosine distance -> similarity; insertion order is rank order.
         return {snap.by_id[i]: 1.0 - float(d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)
                 if i in snap.by_id}

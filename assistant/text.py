@@ -54,7 +54,15 @@ def words(text: str) -> list[str]:
     return [w.replace("'", "") for w in WORD.findall(fold(text))]
 
 
+# Single letters joined by dots, as in "A.R.T", "a.r.t." or "W.V.": the dots go.
+DOTTED_INITIALS = re.compile(r"\b[A-Za-z](?:\.[A-Za-z])+\b\.?")
+
+
+def undot_initials(text: str) -> str:
+    """"A.R.T." -> "ART": the pages and agents spell team names both ways."""
+    return DOTTED_INITIALS.sub(lambda m: m.group().replace(".", ""), text)
+
+
 def tokens(text: str) -> list[str]:
     """Stemmed content words (stopwords dropped); "A.R.T" and "ART" both become "art"."""
-    text = re.sub(r"\b([A-Za-z])\.(?=[A-Za-z]\.?)", r"\1", text)  # A.R.T. -> ART
-    return [stem(w) for w in words(text) if w not in STOPWORDS]
+    return [stem(w) for w in words(undot_initials(text)) if w not in STOPWORDS]

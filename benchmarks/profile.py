@@ -10,35 +10,16 @@ Two profiles on a synthetic corpus of N pages (default 1,000):
 from __future__ import annotations
 
 import argparse
-import hashlib
 import tempfile
 from pathlib import Path
-
-import numpy as np
 
 from assistant.config import PROJECT_ROOT, load_settings
 from assistant.embeddings import offline_environment
 from assistant.evals import gated_cases
+from assistant.fakes import FakeEmbeddings
 from benchmarks import synth
 
-DIMS = 384  # as all-MiniLM-L6-v2, so Chroma does the same work per vector
-
-
-class HashEmbeddings:
-    """Deterministic unit vectors from a text's hash: same shape and storage cost as the model's."""
-
-    name = "hash-384"
-
-    def _vector(self, text: str) -> list[float]:
-        rng = np.random.default_rng(int(hashlib.sha256(text.encode()).hexdigest()[:8], 16))
-        v = rng.standard_normal(DIMS).astype(np.float32)
-        return (v / np.linalg.norm(v)).tolist()
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self._vector(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._vector(text)
+REAL_MODEL_DIMS = 384  # as the real model's vectors, so Chroma does the same work per vector
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,10 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         print(profiler.output_text(unicode=False, color=False))
 
         fast = load_settings(data_dir=root / "fast", corpus_dir=corpus)
-        ingest(fast, HashEmbeddings())
+        ingest(fast, FakeEmbeddings(dims=REAL_MODEL_DIMS))
         synth.touch_pages(corpus, 0.01)
         with Profiler(interval=0.002) as profiler:
-            report = ingest(fast, HashEmbeddings())
+            report = ingest(fast, FakeEmbeddings(dims=REAL_MODEL_DIMS))
         print(f"\n== re-ingest after 1% of {args.pages} pages changed ({report.embedded} chunks embedded) ==")
         print(profiler.output_text(unicode=False, color=False))
     return 0

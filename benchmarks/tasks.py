@@ -105,9 +105,10 @@ def quality_task(corpus: str, data: str, raw_pages: str, cases: list[dict[str, A
     from langchain_core.documents import Document
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from assistant.chain import Chain, retrieval_query
+    from assistant.chain import Chain
     from assistant.config import load_settings
     from assistant.embeddings import get_embedder
+    from assistant.question import make_question
     from assistant.store import make_client
 
     def fold(text: str) -> str:
@@ -136,7 +137,7 @@ def quality_task(corpus: str, data: str, raw_pages: str, cases: list[dict[str, A
                                                    metadata={"source": path.name})])
     t = time.perf_counter()
     baseline = Chroma.from_documents(docs, embedding=embedder, collection_name="naive-baseline",
-                                     client=make_client(load_settings(data_dir=Path(data) / "baseline")))
+                                     client=make_client(load_settings(data_dir=Path(data) / "baseline")))  # type: ignore[arg-type]
     baseline_ingest_s = time.perf_counter() - t
 
     ours_cited: list[int | None] = []
@@ -155,7 +156,7 @@ def quality_task(corpus: str, data: str, raw_pages: str, cases: list[dict[str, A
             run_naive.append((time.perf_counter() - t) * 1000)
             if len(ours_cited) < len(cases):
                 ours_cited.append(rank([" ".join([c.quote, c.section]) for c in answer.citations], phrases))
-                passages = chain.search.search(retrieval_query(question, history), 4)
+                passages = chain.search.retrieve(make_question(question, history), 4)
                 ours_passages.append(rank([p.chunk.text for p in passages], phrases))
                 naive.append(rank([d.page_content for d in found], phrases))
         ours_ms.append(statistics.median(run_ours))

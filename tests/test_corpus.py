@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.chunking import chunk_page
 from assistant.corpus import load_pages, sections
-from assistant.importer import GAP_MARKER
+from assistant.markup import GAP_MARKER
 from tests.conftest import CORPUS
 
 
@@ -38,25 +37,6 @@ def test_bad_files_are_reported_by_name_and_skipped(tmp_path: Path) -> None:
 def test_sections_follow_headings() -> None:
     pages, _ = load_pages(CORPUS)
     page = next(p for p in pages if p.slug == "client-courtesy-credits")
-    titles = [s.title for s in sections(page)]
+    titles = [" > ".join(s.path) for s in sections(page)]
     assert "Client Courtesy Credits > Reset Fee Refund" in titles
     assert "Client Courtesy Credits > Tips to navigate certain call scenarios > Invoices" in titles
-
-
-def test_chunks_keep_lists_with_their_intro_and_never_cross_headings() -> None:
-    pages, _ = load_pages(CORPUS)
-    for page in pages:
-        for chunk in chunk_page(page):
-            assert chunk.text in page.body
-            assert "\n#" not in chunk.text and not chunk.text.startswith("#")
-    key = next(p for p in pages if p.slug == "credits-key-points")
-    scenario = next(c for c in chunk_page(key) if "scenarios we can provide" in c.text)
-    assert "- Missed Appointment Fees (Support Channel)" in scenario.text
-    assert "- Opted out of Loss Protection Plan" in scenario.text
-
-
-def test_chunk_ids_are_stable_and_content_addressed() -> None:
-    pages, _ = load_pages(CORPUS)
-    first = [c.id for p in pages for c in chunk_page(p)]
-    assert first == [c.id for p in pages for c in chunk_page(p)]
-    assert len(set(first)) == len(first)

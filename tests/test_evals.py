@@ -140,15 +140,3 @@ def test_every_evidence_phrase_stands_on_a_page() -> None:
     missing = [(c.id, phrase) for c in load_cases([PROJECT_SETS]) for phrase in c.expect.sources_any
                if _fold(phrase) not in pages]
     assert not missing
-
-
-@pytest.mark.integration
-def test_project_eval_set_meets_the_gate(real_chain, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    cases = gated_cases()
-    assert len(cases) >= 80
-    run = run_cases(real_chain, cases)
-    write_reports(run, tmp_path / "report")
-    s = run.summary
-    assert s["guardrail_case_pass_rate"] == 1.0, [r.failures for r in run.results if not r.rules_held]
-    assert s["pass_rate"] >= 0.94, [(r.case.id, r.failures) for r in run.results if not r.passed]
-    assert s["abstention"]["precision"] == 1.0

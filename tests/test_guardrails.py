@@ -6,12 +6,13 @@ import pytest
 
 from assistant import guardrails
 from assistant.errors import RuleSourceMissing
+from assistant.question import make_question
 
 P = pytest.param
 
 
 def fired(question: str, history: list[str] | None = None) -> dict[str, str]:
-    return {v.rule: v.action for v in guardrails.evaluate(question, history or [])}
+    return {v.rule: v.action for v in guardrails.evaluate(make_question(question, history or []))}
 
 
 def check_table(rule: str, question: str, history: list[str] | None, action: str | None) -> None:
@@ -283,10 +284,10 @@ def test_wv_makes_the_credit_cap_moot() -> None:
 
 
 def test_verdicts_put_deny_first_and_cite_their_section() -> None:
-    verdicts = guardrails.evaluate("can I offer a settlement and is there a cap on courtesy credits")
+    verdicts = guardrails.evaluate(make_question("can I offer a settlement and is there a cap on courtesy credits"))
     assert [v.action for v in verdicts] == ["deny", "caution"]
     assert verdicts[0].citation.page == "a-r-t-and-collections-faqs"
-    assert "#" not in verdicts[0].citation.url and "page=a-r-t-and-collections-faqs" in verdicts[0].citation.url
+    assert verdicts[0].citation.anchor.startswith("things-to-keep-in-mind") and verdicts[0].citation.url == ""
 
 
 def test_history_alone_does_not_fire_on_an_unrelated_new_question() -> None:
@@ -299,19 +300,3 @@ def test_rule_sources_are_checked() -> None:
     guardrails.check_rule_sources(available)
     with pytest.raises(RuleSourceMissing, match="reset-refund"):
         guardrails.check_rule_sources(available - {("client-courtesy-credits", "Reset Fee Refund")})
-
-
-@pytest.mark.parametrize("text", [
-    "settlement", "Settlements", "SETTLEMENT", "settle-ment", "settle ment", "s e t t l e m e n t",
-    "S.E.T.T.L.E.M.E.N.T", "s-e-t-t-l-e-m-e-n-t", "sеttlеmеnt", "settl3ment", "5ettlement",
-    "se\u200bttlement", "ｓｅｔｔｌｅｍｅｎｔ", "séttlement", "a “Settlement” conversation",
-])
-def test_scrub_removes_every_spelling(text: str) -> None:
-    out = guardrails.scrub(f"Say no {text} here.")
-    assert "settlement" not in "".join(ch for ch in out.lower() if ch.isalpha())
-    assert out.startswith("Say no ") and out.endswith(" here.")
-
-
-def test_scrub_leaves_ordinary_text_alone() -> None:
-    text = "If a client would like to settle their balance in a payment plan, transfer to ART. $35 [1]"
-    assert guardrails.scrub(text) == text

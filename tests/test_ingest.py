@@ -9,9 +9,9 @@ import pytest
 from assistant import store
 from assistant.config import Settings
 from assistant.errors import CorpusError, IndexNotBuilt
+from assistant.fakes import FakeEmbeddings, SmallSqlClient
 from assistant.ingest import ingest
 from assistant.retrieve import HybridSearch
-from tests.fakes import FakeEmbeddings, SmallSqlClient
 
 
 def test_first_ingest_then_nothing_changed(settings: Settings, fake_embedder: FakeEmbeddings) -> None:

@@ -15,6 +15,8 @@ from assistant.config import Settings, load_settings
 from assistant.corpus import load_pages
 from assistant.embeddings import get_embedder
 from assistant.ingest import ingest
+from assistant.models import Answer
+from assistant.present import answer_text
 from tests.conftest import CORPUS
 from tests.servers import free_port, wait_for_port
 
@@ -45,8 +47,9 @@ def test_every_rule_through_ask_json(question: str, rule: str, action: str, real
     data = json.loads(capsys.readouterr().out)
     verdicts = {v["rule"]: v for v in data["guardrails"]}
     assert verdicts[rule]["action"] == action
-    assert data["answer"].startswith({"deny": "Not allowed:", "escalate": "Escalate:"}[action])
-    assert "settlement" not in data["answer"].lower()
+    shown = answer_text(Answer(**data))
+    assert shown.startswith({"deny": "Not allowed:", "escalate": "Escalate:"}[action])
+    assert "settlement" not in shown.lower()
     assert "page=" in verdicts[rule]["citation"]["url"]
 
 
@@ -75,7 +78,8 @@ def test_citations_are_verbatim_and_link_to_their_section(real_chain: Chain) -> 
 def test_warm_ask_is_timed_per_stage(real_chain: Chain) -> None:
     result = real_chain.ask("how much can I credit without a supervisor?")
     t = result.timings_ms
-    assert 0 < t.retrieve <= t.total and t.answer >= 0 and t.guard >= 0
+    assert t.retrieve > 0 and t.answer > 0 and t.guard > 0
+    assert t.retrieve + t.answer + t.guard <= t.total
 
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
-from common import BANNER, ICON, answer_body, chain_or_stop, feedback_store, local_link, md
+from common import BANNER, ICON, chain_or_stop, feedback_store, local_link, md
 
 from assistant.errors import InvalidQuestion
 from assistant.models import Answer
@@ -45,7 +45,7 @@ def render_answer(i: int, msg: dict) -> None:  # type: ignore[type-arg]
     for v in answer["guardrails"]:
         BANNER[v["action"]](f"**{v['action'].upper()} · {v['rule']}** — {md(v['message'])} "
                             f"[Rule source]({local_link(v['citation']['url'])})", icon=ICON[v["action"]])
-    body = answer_body(answer, answer["guardrails"])
+    body = answer["answer"]  # the banners above carry the verdicts; the body never repeats them
     if answer["abstained"]:
         st.info(md(body), icon=":material/search_off:")
         for s in answer.get("see_also", []):

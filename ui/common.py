@@ -13,7 +13,6 @@ from assistant.chain import Chain
 from assistant.config import Settings, load_settings
 from assistant.errors import AssistantError
 from assistant.feedback import FeedbackStore
-from assistant.guardrails import ACTION_LABEL
 
 BANNER = {"deny": st.error, "escalate": st.warning, "caution": st.info, "rewrite": st.info}
 ICON = {"deny": ":material/block:", "escalate": ":material/supervisor_account:", "caution": ":material/warning:",
@@ -57,8 +56,3 @@ def local_link(url: str) -> str:
     base = settings().ui_base_url.rstrip("/")
     return url[len(base):] if url.startswith(base + "/") else url
 
-
-def answer_body(answer: dict, verdicts: list[dict]) -> str:  # type: ignore[type-arg]
-    """The answer text without the verdict lines the banners already show."""
-    lead = {f"{ACTION_LABEL[v['action']]}: {v['message']}" for v in verdicts}
-    return "\n\n".join(p for p in answer["answer"].split("\n\n") if p not in lead)

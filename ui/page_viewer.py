@@ -7,8 +7,8 @@ import re
 import streamlit as st
 from common import md, settings
 
-from assistant.corpus import HEADING, load_pages, sections
-from assistant.importer import slugify
+from assistant.corpus import load_pages, sections
+from assistant.markup import HEADING, slugify
 
 pages, problems = load_pages(settings().corpus_dir)
 by_slug = {p.slug: p for p in pages}
@@ -62,7 +62,7 @@ def render(body: str) -> str:
 
 body, found = _mark(page.body, highlight)
 if section:
-    titles = {s.anchor: " > ".join(s.path[1:]) or s.path[0] for s in sections(page)}
+    titles = {s.anchor: s.label for s in sections(page)}
     st.info(f"Cited section: **{md(titles.get(section, section.replace('-', ' ')))}**"
             + ("" if found or not highlight else " (the quoted passage is no longer on this page)"))
 st.markdown(render(body), unsafe_allow_html=True)

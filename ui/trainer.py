@@ -11,6 +11,7 @@ from common import chain_or_stop, feedback_store, settings
 from assistant.errors import EvalSetError
 from assistant.evals import PROJECT_SETS, load_cases, run_cases
 from assistant.feedback import to_csv
+from assistant.present import answer_text
 from assistant.report import report_html, report_json, report_markdown
 
 st.title("Trainer")
@@ -52,7 +53,7 @@ with eval_tab:
         st.subheader(f"Failing cases ({len(failing)})")
         if failing:
             st.dataframe([{"id": r.case.id, "question": r.case.question, "what failed": " | ".join(r.failures),
-                           "answer": r.answer.answer[:200] if r.answer else ""} for r in failing],
+                           "answer": answer_text(r.answer)[:200] if r.answer else ""} for r in failing],
                          hide_index=True, width="stretch")
         else:
             st.success("Every case passed.")

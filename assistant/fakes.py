@@ -1,5 +1,10 @@
-"""Fakes at the seams: deterministic embeddings whose similarities mean something, and a Chroma
-client with a tiny SQL variable limit."""
+"""Fakes at the seams, public so tests, benchmarks and integrators use the same ones.
+
+`FakeEmbeddings`: deterministic bag-of-words vectors whose similarities mean something (texts that
+share words are close), so ranking tests test ranking; `dims` trades realism of storage cost
+(384, like the real model) for fewer collisions (the default). `SmallSqlClient`: a real Chroma
+client whose reads fail past a tiny record limit, as Chroma's SQLite does past 32,766.
+"""
 
 from __future__ import annotations
 
@@ -17,15 +22,16 @@ class FakeEmbeddings:
 
     name = "fake-bag-of-words"
 
-    def __init__(self, fail_after: int | None = None) -> None:
+    def __init__(self, fail_after: int | None = None, dims: int = DIMS) -> None:
+        self.dims = dims
         self.calls = 0
         self.embedded = 0
         self.fail_after = fail_after  # raise once this many texts were embedded (for failure tests)
 
     def _vector(self, text: str) -> list[float]:
-        vec = [0.0] * DIMS
+        vec = [0.0] * self.dims
         for tok in tokens(text) or ["_empty_"]:
-            vec[int(hashlib.sha256(tok.encode()).hexdigest(), 16) % DIMS] += 1.0
+            vec[int(hashlib.sha256(tok.encode()).hexdigest(), 16) % self.dims] += 1.0
         norm = math.sqrt(sum(v * v for v in vec)) or 1.0
         return [v / norm for v in vec]
 
