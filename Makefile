@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test install index eval bench bench-full profile lint clean
+.PHONY: run test install index eval eval-release bench bench-full profile lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,9 +36,19 @@ run: index
 test: install
 	$(BIN)/pytest
 
+# The last release's per-case results: `make eval` lists what was fixed and broken since.
+RELEASE := evals/results/release
+
 eval: index
-	$(BIN)/assistant eval evals/*.yaml --out eval-report --min-pass-rate 0.94 --min-guardrail-pass-rate 1.0
-	$(BIN)/assistant eval evals/held-out --out eval-report/held-out  # reported, not gated: see docs/metrics.md
+	$(BIN)/assistant eval evals/*.yaml --out eval-report --min-pass-rate 0.94 --min-guardrail-pass-rate 1.0 \
+	  --compare $(RELEASE)-gated.json
+	$(BIN)/assistant eval evals/held-out --out eval-report/held-out --naive-baseline \
+	  --compare $(RELEASE)-held-out.json  # reported, not gated: see docs/metrics.md
+
+# At a release: record its results as the baseline the next changes are compared with (commit them).
+eval-release: index
+	$(BIN)/assistant eval evals/*.yaml --out eval-report --save-results $(RELEASE)-gated.json
+	$(BIN)/assistant eval evals/held-out --out eval-report/held-out --naive-baseline --save-results $(RELEASE)-held-out.json
 
 bench: install
 	$(BIN)/python -m benchmarks --quick

@@ -39,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", type=Path, default=Path("eval-report"))
     ev.add_argument("--min-pass-rate", type=float, default=0.0)
     ev.add_argument("--min-guardrail-pass-rate", type=float, default=0.0)
+    ev.add_argument("--naive-baseline", action="store_true",
+                    help="also rank the same questions with the naive LangChain pipeline over ../shared/sop-pages")
+    ev.add_argument("--compare", type=Path, metavar="RESULTS",
+                    help="list the cases fixed and broken since this results file (from --save-results)")
+    ev.add_argument("--save-results", type=Path, metavar="RESULTS",
+                    help="write every case's outcome here, for a later --compare")
 
     sub.add_parser("status", help="is the index built? prints its generation and size")
     return p
@@ -100,21 +106,40 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from assistant import release
     from assistant.chain import Chain
     from assistant.evals import load_cases, run_cases
-    from assistant.report import write_reports
+    from assistant.report import changes_markdown, set_table_markdown, summary_json, write_reports
 
+    settings = _settings()
     cases = load_cases(args.paths)
-    run = run_cases(Chain(_settings()), cases, progress=True)
+    previous = release.load(args.compare) if args.compare else None  # a bad file fails before the long run
+    naive = None
+    if args.naive_baseline:
+        from assistant.baseline import naive_ranks
+        from assistant.embeddings import get_embedder
+
+        naive = naive_ranks(cases, get_embedder(settings.embedding_model))
+    run = run_cases(Chain(settings), cases, progress=True, naive=naive, previous=previous,
+                    label=_run_label(args.paths))
     paths = write_reports(run, args.out)
     s = run.summary
-    print(json.dumps(s, indent=2))
+    print(json.dumps(summary_json(s), indent=2))
+    print("\n".join(["", *set_table_markdown(run), "", *changes_markdown(run)]))
     print("reports: " + ", ".join(str(p) for p in paths))
+    if args.save_results:
+        release.save(args.save_results, run.records(), summary_json(s), {k: summary_json(v) for k, v in run.sets.items()})
+        print(f"results: {args.save_results}")
     ok = s["pass_rate"] >= args.min_pass_rate and s["guardrail_case_pass_rate"] >= args.min_guardrail_pass_rate
     if not ok:
         print(f"FAILED: pass rate {s['pass_rate']:.3f} (min {args.min_pass_rate}), guardrail cases "
               f"{s['guardrail_case_pass_rate']:.3f} (min {args.min_guardrail_pass_rate})", file=sys.stderr)
     return 0 if ok else 1
+
+
+def _run_label(paths: list[Path]) -> str:
+    """The whole run's row in the per-set table: "all held-out" for `eval evals/held-out`."""
+    return f"all {paths[0].name}" if len(paths) == 1 and paths[0].is_dir() else "all"
 
 
 def cmd_status(args: argparse.Namespace) -> int:

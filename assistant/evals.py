@@ -17,11 +17,15 @@ from typing import Any, Protocol
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from assistant.baseline import NaiveRanks
 from assistant.config import PROJECT_ROOT
 from assistant.errors import AssistantError, EvalSetError
 from assistant.guardrails import RULE_IDS
-from assistant.models import Answer
+from assistant.metrics import first_rank, percentile, rank_metrics, ratio
+from assistant.metrics import fold as _fold  # the name score() and the tests know it by
+from assistant.models import Answer, Citation
 from assistant.present import answer_text
+from assistant.release import CaseRecord, Release, compare
 
 RULE_KEYS = ("guardrails:", "forbid_guardrails:", "error:")
 PROJECT_SETS = PROJECT_ROOT / "evals"  # top-level files are gated in CI; held-out/ is only reported
@@ -126,18 +130,22 @@ def gated_cases() -> list[Case]:
     return load_cases(sorted(PROJECT_SETS.glob("*.yaml")))
 
 
-def _fold(text: str) -> str:
-    return " ".join(text.lower().split())
+def set_name(case: Case) -> str:
+    """The case's file as reports name it: relative to evals/ for the project's own sets."""
+    try:
+        return str(Path(case.file).resolve().relative_to(PROJECT_SETS))
+    except ValueError:
+        return case.file
+
+
+def citation_text(citation: Citation) -> str:
+    """Where an evidence phrase may stand: the verbatim quote and the section paths it cites."""
+    return " ".join([citation.quote, citation.section, *(a.section for a in citation.also_in)])
 
 
 def source_rank(case: Case, answer: Answer) -> int | None:
     """1-based rank of the first citation whose quote or section holds an expected phrase."""
-    phrases = [_fold(p) for p in case.expect.sources_any]
-    for rank, citation in enumerate(answer.citations, start=1):
-        haystack = _fold(" ".join([citation.quote, citation.section, *(a.section for a in citation.also_in)]))
-        if any(p in haystack for p in phrases):
-            return rank
-    return None
+    return first_rank((citation_text(c) for c in answer.citations), case.expect.sources_any)
 
 
 def score(case: Case, answer: Answer) -> list[str]:
@@ -183,6 +191,13 @@ class CaseResult:
         """The case's rule expectations (guardrails, forbid_guardrails) held; errors count as not."""
         return not any(f.startswith(RULE_KEYS) for f in self.failures)
 
+    def record(self) -> CaseRecord:
+        """What the release comparison pairs on (see assistant/release.py)."""
+        return CaseRecord(set=set_name(self.case), passed=self.passed,
+                          rank=source_rank(self.case, self.answer) if self.answer else None,
+                          abstained=bool(self.answer and self.answer.abstained),
+                          fired=[v.rule for v in self.answer.guardrails] if self.answer else [])
+
     def to_json(self) -> dict[str, Any]:
         return {"id": self.case.id, "tags": self.case.tags, "passed": self.passed, "failures": self.failures,
                 "question": self.case.question, "history": self.case.history,
@@ -194,6 +209,11 @@ class CaseResult:
 class EvalRun:
     results: list[CaseResult]
     summary: dict[str, Any] = field(default_factory=dict)
+    sets: dict[str, dict[str, Any]] = field(default_factory=dict)  # set name -> the same summary, its cases only
+    label: str = "all"  # the summary's name in per-set tables
+
+    def records(self) -> dict[str, CaseRecord]:
+        return {r.case.id: r.record() for r in self.results}
 
 
 class Asker(Protocol):
@@ -201,7 +221,13 @@ class Asker(Protocol):
 
 
 def run_cases(chain: Asker, cases: list[Case], progress: bool = False,
-              on_progress: Callable[[int, int], None] | None = None) -> EvalRun:
+              on_progress: Callable[[int, int], None] | None = None, naive: NaiveRanks | None = None,
+              previous: Release | None = None, label: str = "all") -> EvalRun:
+    """Ask every case, score it, and summarize overall and per set (file).
+
+    `naive`: the naive baseline's ranks for the same cases, summarized alongside ours.
+    `previous`: the last release's results file, for the paired fixed / broken comparison.
+    """
     results: list[CaseResult] = []
     iterator: Iterable[Case] = cases
     if progress:
@@ -217,21 +243,21 @@ def run_cases(chain: Asker, cases: list[Case], progress: bool = False,
         results.append(CaseResult(case, answer, failures))
         if on_progress:
             on_progress(done, len(cases))
-    return EvalRun(results=results, summary=summarize(results))
+    return EvalRun(results=results, summary=summarize(results, naive, previous),
+                   sets=summarize_sets(results, naive, previous), label=label)
 
 
-def _ratio(num: float, den: float) -> float | None:
-    return round(num / den, 4) if den else None
+def summarize_sets(results: list[CaseResult], naive: NaiveRanks | None = None,
+                   previous: Release | None = None) -> dict[str, dict[str, Any]]:
+    """`summarize` per case file, in load order: an average over sets hides the set that regressed."""
+    groups: dict[str, list[CaseResult]] = {}
+    for r in results:
+        groups.setdefault(set_name(r.case), []).append(r)
+    return {name: summarize(group, naive, previous) for name, group in groups.items()}
 
 
-def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))], 2)
-
-
-def summarize(results: list[CaseResult]) -> dict[str, Any]:
+def summarize(results: list[CaseResult], naive: NaiveRanks | None = None,
+              previous: Release | None = None) -> dict[str, Any]:
     """Metric definitions: see docs/metrics.md."""
     n = len(results)
     passed = sum(r.passed for r in results)
@@ -246,7 +272,7 @@ def summarize(results: list[CaseResult]) -> dict[str, Any]:
     tp = fp = fn = 0
     abst = {"tp": 0, "fp": 0, "fn": 0}
     for r in results:
-        fired = {v.rule for v in r.answer.guardrails} if r.answer else set()
+        fired = _fired(r)
         exp = r.case.expect
         if r.case.is_guardrail_case:
             tp += len(fired & set(exp.guardrails))
@@ -264,20 +290,44 @@ def summarize(results: list[CaseResult]) -> dict[str, Any]:
                 abst["fn"] += 1
     guard_cases = [r for r in results if r.case.is_guardrail_case]
     totals = [r.answer.timings_ms.total for r in results if r.answer]
-    return {
-        "cases": n, "passed": passed, "failed": n - passed, "pass_rate": _ratio(passed, n) or 0.0,
+    follow_ups = [r.passed for r in results if r.case.history]
+    must_fire = [set(r.case.expect.guardrails) <= _fired(r) for r in results if r.case.expect.guardrails]
+    wrong_firing = [bool(set(r.case.expect.forbid_guardrails) & _fired(r))
+                    for r in results if r.case.expect.forbid_guardrails]
+    summary: dict[str, Any] = {
+        "cases": n, "passed": passed, "failed": n - passed, "pass_rate": ratio(passed, n) or 0.0,
+        "follow_up": {"cases": len(follow_ups), "passed": sum(follow_ups), "pass_rate": ratio(sum(follow_ups), len(follow_ups))},
         "guardrail_cases": len(guard_cases),
-        "guardrail_case_pass_rate": _ratio(sum(r.rules_held for r in guard_cases), len(guard_cases)) or 1.0,
+        "guardrail_case_pass_rate": ratio(sum(r.rules_held for r in guard_cases), len(guard_cases)) or 1.0,
         "guardrail_cases_fully_passed": sum(r.passed for r in guard_cases),
-        "by_tag": {t: {"cases": len(v), "pass_rate": _ratio(sum(v), len(v))} for t, v in sorted(by_tag.items())},
-        "by_rule": {t: {"cases": len(v), "pass_rate": _ratio(sum(v), len(v))} for t, v in sorted(by_rule.items())},
-        "retrieval": {"cases": len(ranks),
-                      "hit@1": _ratio(sum(1 for k in ranks if k == 1), len(ranks)),
-                      "hit@3": _ratio(sum(1 for k in ranks if k and k <= 3), len(ranks)),
-                      "mrr": _ratio(sum(1 / k for k in ranks if k), len(ranks))},
-        "abstention": {"precision": _ratio(abst["tp"], abst["tp"] + abst["fp"]),
-                       "recall": _ratio(abst["tp"], abst["tp"] + abst["fn"]), **abst},
-        "guardrail": {"precision": _ratio(tp, tp + fp), "recall": _ratio(tp, tp + fn), "tp": tp, "fp": fp, "fn": fn},
-        "latency_ms": {"p50": _percentile(totals, 0.5), "p95": _percentile(totals, 0.95),
+        "by_tag": {t: {"cases": len(v), "pass_rate": ratio(sum(v), len(v))} for t, v in sorted(by_tag.items())},
+        "by_rule": {t: {"cases": len(v), "pass_rate": ratio(sum(v), len(v))} for t, v in sorted(by_rule.items())},
+        "retrieval": rank_metrics(ranks),
+        "abstention": {"precision": ratio(abst["tp"], abst["tp"] + abst["fp"]),
+                       "recall": ratio(abst["tp"], abst["tp"] + abst["fn"]), **abst},
+        "guardrail": {"precision": ratio(tp, tp + fp), "recall": ratio(tp, tp + fn), "tp": tp, "fp": fp, "fn": fn,
+                      "must_fire": {"cases": len(must_fire), "held": sum(must_fire),
+                                    "rate": ratio(sum(must_fire), len(must_fire))},
+                      "wrong_firing": {"cases": len(wrong_firing), "fired": sum(wrong_firing),
+                                       "rate": ratio(sum(wrong_firing), len(wrong_firing))}},
+        "latency_ms": {"p50": percentile(totals, 0.5), "p95": percentile(totals, 0.95),
                        "mean": round(statistics.fmean(totals), 2) if totals else None, "all": [round(t, 2) for t in totals]},
     }
+    if naive is not None:
+        summary["naive"] = _naive_summary(results, naive)
+    if previous is not None:
+        changes = compare({r.case.id: r.record() for r in results}, previous.cases)
+        summary["changes"] = {"against": previous.path, "compared": n - len(changes["new"]), **changes}
+    return summary
+
+
+def _fired(result: CaseResult) -> set[str]:
+    return {v.rule for v in result.answer.guardrails} if result.answer else set()
+
+
+def _naive_summary(results: list[CaseResult], naive: NaiveRanks) -> dict[str, Any]:
+    """The naive baseline on the same cases with evidence phrases: a case it was not run on counts as a miss."""
+    if naive.unavailable:
+        return {"unavailable": naive.unavailable}
+    return {**rank_metrics([naive.ranks.get(r.case.id) for r in results if r.case.expect.sources_any]),
+            "chunks": naive.chunks}

@@ -4,14 +4,17 @@
 share words are close), so ranking tests test ranking; `dims` trades realism of storage cost
 (384, like the real model) for fewer collisions (the default). `SmallSqlClient`: a real Chroma
 client whose reads fail past a tiny record limit, as Chroma's SQLite does past 32,766.
+`FakeChain`: queued answers (or errors) for the eval runner.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from typing import Any
 
+from assistant.models import Answer, Citation, CitationSource, Verdict
 from assistant.text import tokens
 
 DIMS = 8192
@@ -71,3 +74,26 @@ class _SmallSqlCollection:
         if ids is None and (limit is None or limit > self.max_rows) and self._col.count() > self.max_rows:
             raise RuntimeError("too many SQL variables")
         return self._col.get(ids=ids, limit=limit, **kwargs)
+
+
+class FakeChain:
+    """The eval runner's seam: queued answers in case order; an exception in the queue is raised."""
+
+    def __init__(self, answers: list[Answer | Exception]) -> None:
+        self.answers = answers
+        self.asked: list[tuple[str, list[str]]] = []
+
+    def ask(self, question: str, history: list[str] | None = None) -> Answer:
+        self.asked.append((question, list(history or [])))
+        queued = self.answers[len(self.asked) - 1]
+        if isinstance(queued, Exception):
+            raise queued
+        return queued
+
+
+def fake_answer(text: str, quotes: Sequence[str] = (), rules: Sequence[str] = (), abstained: bool = False) -> Answer:
+    """An `Answer` citing one quote per citation (in rank order) and firing the given rules."""
+    src = CitationSource(page="p", section="S", url="u")
+    return Answer(question="q", answer=text, abstained=abstained,
+                  citations=[Citation(n=i + 1, page="p", section="S", url="u", quote=q) for i, q in enumerate(quotes)],
+                  guardrails=[Verdict(rule=r, action="deny", message="m", citation=src) for r in rules])

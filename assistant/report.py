@@ -13,6 +13,7 @@ from typing import Any
 
 from assistant.evals import CaseResult, EvalRun
 from assistant.present import answer_text
+from assistant.release import CHANGES
 
 BAR_W, ROW_H = 360, 22
 
@@ -23,10 +24,78 @@ def _fmt(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
+def _rate(rate: float | None, count: int, cases: int) -> str:
+    """A rate with the counts it comes from; a dash when no case counts."""
+    return f"{_fmt(rate)} ({count}/{cases})" if cases else "\u2014"
+
+
+def set_table(run: EvalRun) -> list[list[str]]:
+    """One row per set plus the whole run: header first. Naive and change columns only when measured."""
+    naive = "naive" in run.summary
+    changed = "changes" in run.summary
+    header = ["set", "cases", "pass", "hit@1", "hit@3", "MRR", "follow-up pass", "abstention P / R",
+              "must-fire", "wrong-firing"]
+    header += ["naive hit@1", "naive hit@3", "naive MRR"] if naive else []
+    header += ["fixed", "broken", "hit@1 fixed", "hit@1 broken", "new"] if changed else []
+    rows = [header]
+    for name, s in [*run.sets.items(), (run.label, run.summary)]:
+        r, g = s["retrieval"], s["guardrail"]
+        f, must, wrong = s["follow_up"], g["must_fire"], g["wrong_firing"]
+        row = [name, str(s["cases"]), _rate(s["pass_rate"], s["passed"], s["cases"]),
+               *(_fmt(r[k]) if r["cases"] else "\u2014" for k in ("hit@1", "hit@3", "mrr")),
+               _rate(f["pass_rate"], f["passed"], f["cases"]),
+               f"{_fmt(s['abstention']['precision'])} / {_fmt(s['abstention']['recall'])}",
+               _rate(must["rate"], must["held"], must["cases"]), _rate(wrong["rate"], wrong["fired"], wrong["cases"])]
+        if naive:
+            n = s["naive"]
+            row += ["n/a"] * 3 if "unavailable" in n else [_fmt(n[k]) if n["cases"] else "\u2014"
+                                                             for k in ("hit@1", "hit@3", "mrr")]
+        if changed:
+            row += [str(len(s["changes"][k])) for k in CHANGES]
+        rows.append(row)
+    return rows
+
+
+def set_table_markdown(run: EvalRun) -> list[str]:
+    """The per-set table, plus one line when the naive baseline could not run."""
+    rows = set_table(run)
+    lines = ["| " + " | ".join(row) + " |" for row in rows]
+    lines.insert(1, "| " + " | ".join("---" for _ in rows[0]) + " |")
+    if "unavailable" in run.summary.get("naive", {}):
+        lines += ["", f"Naive baseline unavailable: {run.summary['naive']['unavailable']}."]
+    return lines
+
+
+def changes_by_set(run: EvalRun) -> list[tuple[str, int, list[tuple[str, list[str]]]]]:
+    """Per kind of change (fixed, broken, ...): its total and its case ids grouped by set."""
+    if "changes" not in run.summary:
+        return []
+    return [(kind, len(run.summary["changes"][kind]),
+             [(name, s["changes"][kind]) for name, s in run.sets.items() if s["changes"][kind]])
+            for kind in CHANGES]
+
+
+def changes_markdown(run: EvalRun) -> list[str]:
+    if "changes" not in run.summary:
+        return []
+    c = run.summary["changes"]
+    lines = [f"## Against the previous release ({c['against']})", "",
+             f"Paired by case id: {c['compared']} cases compared; cases the old file lacks are new.", ""]
+    for kind, total, groups in changes_by_set(run):
+        ids = "; ".join(f"{name}: {', '.join(ids)}" for name, ids in groups)
+        lines.append(f"- {kind.replace('_', ' ')} ({total}){': ' + ids if ids else ''}")
+    return lines
+
+
+def summary_json(summary: dict[str, Any]) -> dict[str, Any]:
+    """A summary without its per-ask latency list (the HTML histogram's input, noise in JSON)."""
+    return {**summary, "latency_ms": {k: v for k, v in summary["latency_ms"].items() if k != "all"}}
+
+
 def report_json(run: EvalRun) -> dict[str, Any]:
-    summary = {k: v for k, v in run.summary.items()}
-    summary["latency_ms"] = {k: v for k, v in summary["latency_ms"].items() if k != "all"}
-    return {"summary": summary, "cases": [r.to_json() for r in run.results]}
+    return {"label": run.label, "summary": summary_json(run.summary),
+            "sets": {name: summary_json(s) for name, s in run.sets.items()},
+            "cases": [r.to_json() for r in run.results]}
 
 
 def report_markdown(run: EvalRun) -> str:
@@ -41,7 +110,10 @@ def report_markdown(run: EvalRun) -> str:
              f"| guardrail precision / recall | {_fmt(s['guardrail']['precision'])} / "
              f"{_fmt(s['guardrail']['recall'])} |",
              f"| latency p50 / p95 (ms) | {_fmt(s['latency_ms']['p50'])} / {_fmt(s['latency_ms']['p95'])} |", "",
-             "## Pass rate by tag", "", "| tag | cases | pass rate |", "| --- | --- | --- |"]
+             "## By set", "", *set_table_markdown(run), ""]
+    changes = changes_markdown(run)
+    lines += [*changes, ""] if changes else []
+    lines += ["## Pass rate by tag", "", "| tag | cases | pass rate |", "| --- | --- | --- |"]
     lines += [f"| {t} | {v['cases']} | {_fmt(v['pass_rate'])} |" for t, v in s["by_tag"].items()]
     lines += ["", "## Pass rate by rule", "", "| rule | cases | pass rate |", "| --- | --- | --- |"]
     lines += [f"| {t} | {v['cases']} | {_fmt(v['pass_rate'])} |" for t, v in s["by_rule"].items()]
@@ -108,6 +180,29 @@ def _case_row(r: CaseResult) -> str:
             f'<td>{failures}</td><td>{html.escape(fired)}</td><td>{answer}</td></tr>')
 
 
+def _set_table_html(run: EvalRun) -> str:
+    header, *rows = set_table(run)
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in rows)
+    note = ""
+    if "unavailable" in run.summary.get("naive", {}):
+        note = f"<p>Naive baseline unavailable: {html.escape(run.summary['naive']['unavailable'])}.</p>"
+    return f"<h2>By set</h2><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}"
+
+
+def _changes_html(run: EvalRun) -> str:
+    if "changes" not in run.summary:
+        return ""
+    c = run.summary["changes"]
+    items = []
+    for kind, total, groups in changes_by_set(run):
+        ids = "; ".join(f"<b>{html.escape(name)}</b>: {html.escape(', '.join(ids))}" for name, ids in groups)
+        items.append(f"<li>{html.escape(kind.replace('_', ' '))} ({total}){': ' + ids if ids else ''}</li>")
+    return (f"<h2>Against the previous release ({html.escape(c['against'])})</h2>"
+            f"<p>Paired by case id: {c['compared']} cases compared; cases the old file lacks are new.</p>"
+            f"<ul>{''.join(items)}</ul>")
+
+
 def report_html(run: EvalRun) -> str:
     s = run.summary
     charts = [
@@ -133,6 +228,8 @@ figure{{display:inline-block;margin:1em 2em 1em 0}} figcaption{{font-weight:600;
 <div class="kpi"><b>{_fmt(s['guardrail_case_pass_rate'])}</b>guardrail cases ({s['guardrail_cases']})</div>
 <div class="kpi"><b>{_fmt(s['retrieval']['hit@1'])}</b>hit@1</div>
 <div class="kpi"><b>{_fmt(s['latency_ms']['p50'])} / {_fmt(s['latency_ms']['p95'])}</b>latency p50 / p95 ms</div>
+{_set_table_html(run)}
+{_changes_html(run)}
 <div>{''.join(charts)}</div>
 <h2>Cases (failing first)</h2>
 <table><thead><tr><th>id</th><th>result</th><th>tags</th><th>question</th><th>what failed</th>

@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from assistant.baseline import RAW_PAGES
 from assistant.config import PROJECT_ROOT
 from assistant.evals import PROJECT_SETS, load_cases
 from benchmarks import synth, tasks
 
-RAW_PAGES = PROJECT_ROOT.parent / "shared" / "sop-pages"
 OUT = PROJECT_ROOT / "benchmarks" / "out"
 class Mode(NamedTuple):
     sizes: list[int]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.embeddings import offline_environment
+from assistant.metrics import first_rank, percentile, rank_metrics
 
 offline_environment()
 SMALL_REPEATS = 5  # runs whose median is reported when a corpus ingests in seconds
@@ -16,11 +17,6 @@ SMALL_REPEATS = 5  # runs whose median is reported when a corpus ingests in seco
 
 def _rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))], 2)
 
 
 def ingest_task(corpus: str, data: str, ceiling_sample: int) -> dict[str, Any]:
@@ -87,57 +83,34 @@ def query_task(corpus: str, data: str, questions: list[list[Any]], runs: int) ->
     t = time.perf_counter()
     chain.warm_up()
     warm_up_s = time.perf_counter() - t
-    per_run: list[dict[str, float]] = []
+    per_run: list[dict[str, Any]] = []  # percentiles of non-empty lists: never None
     for _ in range(runs):
         stages: dict[str, list[float]] = {"total": [], "retrieve": [], "answer": [], "guard": []}
         for question, history in questions:
             timings = chain.ask(question, history).timings_ms
             for name in stages:
                 stages[name].append(getattr(timings, name))
-        per_run.append({f"{name}_{q}": _pct(v, p) for name, v in stages.items() for q, p in (("p50", .5), ("p95", .95))})
+        per_run.append({f"{name}_{q}": percentile(v, p) for name, v in stages.items() for q, p in (("p50", .5), ("p95", .95))})
     return {"warm_up_s": round(warm_up_s, 2), "runs": runs, "questions": len(questions),
             **{k: round(statistics.median(r[k] for r in per_run), 2) for k in per_run[0]}, "peak_rss_mb": _rss_mb()}
 
 
 def quality_task(corpus: str, data: str, raw_pages: str, cases: list[dict[str, Any]], runs: int) -> dict[str, Any]:
-    """Ours (hybrid + extractive) vs the tutorial pipeline, on the same questions and phrases."""
-    from langchain_chroma import Chroma
-    from langchain_core.documents import Document
-    from langchain_text_splitters import RecursiveCharacterTextSplitter
-
+    """Ours (hybrid + extractive) vs the tutorial pipeline (assistant/baseline.py), same questions and phrases."""
+    from assistant.baseline import NaiveBaseline
     from assistant.chain import Chain
     from assistant.config import load_settings
     from assistant.embeddings import get_embedder
+    from assistant.evals import citation_text
     from assistant.question import make_question
-    from assistant.store import make_client
-
-    def fold(text: str) -> str:
-        return " ".join(text.lower().split())
-
-    def rank(texts: list[str], phrases: list[str]) -> int | None:
-        for n, text in enumerate(texts, start=1):
-            if any(fold(p) in fold(text) for p in phrases):
-                return n
-        return None
-
-    def metrics(ranks: list[int | None]) -> dict[str, float]:
-        return {"hit@1": round(sum(r == 1 for r in ranks) / len(ranks), 3),
-                "hit@3": round(sum(bool(r and r <= 3) for r in ranks) / len(ranks), 3),
-                "mrr": round(sum(1 / r for r in ranks if r) / len(ranks), 3)}
 
     settings = load_settings(data_dir=Path(data), corpus_dir=Path(corpus))
     chain = Chain(settings)
     chain.warm_up()
-    embedder = get_embedder()
+    embedder = get_embedder(settings.embedding_model)  # the chain's, already loaded by warm_up
 
-    splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
-    docs = []
-    for path in sorted(Path(raw_pages).glob("0*.txt")):
-        docs += splitter.split_documents([Document(page_content=path.read_text(encoding="utf-8"),
-                                                   metadata={"source": path.name})])
     t = time.perf_counter()
-    baseline = Chroma.from_documents(docs, embedding=embedder, collection_name="naive-baseline",
-                                     client=make_client(load_settings(data_dir=Path(data) / "baseline")))  # type: ignore[arg-type]
+    baseline = NaiveBaseline.build(embedder, Path(raw_pages))
     baseline_ingest_s = time.perf_counter() - t
 
     ours_cited: list[int | None] = []
@@ -152,17 +125,17 @@ def quality_task(corpus: str, data: str, raw_pages: str, cases: list[dict[str, A
             answer = chain.ask(question, history)
             run_ours.append(answer.timings_ms.total)
             t = time.perf_counter()
-            found = baseline.similarity_search(question, k=4)
+            found = baseline.search(question)
             run_naive.append((time.perf_counter() - t) * 1000)
             if len(ours_cited) < len(cases):
-                ours_cited.append(rank([" ".join([c.quote, c.section]) for c in answer.citations], phrases))
+                ours_cited.append(first_rank([citation_text(c) for c in answer.citations], phrases))
                 passages = chain.search.retrieve(make_question(question, history), 4)
-                ours_passages.append(rank([p.chunk.text for p in passages], phrases))
-                naive.append(rank([d.page_content for d in found], phrases))
+                ours_passages.append(first_rank([p.chunk.text for p in passages], phrases))
+                naive.append(first_rank(found, phrases))
         ours_ms.append(statistics.median(run_ours))
         naive_ms.append(statistics.median(run_naive))
-    return {"questions": len(cases), "naive_chunks": len(docs), "naive_ingest_s": round(baseline_ingest_s, 2),
-            "ours_citations": metrics(ours_cited), "ours_passages_top4": metrics(ours_passages),
-            "naive_top4": metrics(naive),
+    return {"questions": len(cases), "naive_chunks": baseline.chunks, "naive_ingest_s": round(baseline_ingest_s, 2),
+            "ours_citations": rank_metrics(ours_cited), "ours_passages_top4": rank_metrics(ours_passages),
+            "naive_top4": rank_metrics(naive),
             "ours_ask_p50_ms": round(statistics.median(ours_ms), 2),
             "naive_search_p50_ms": round(statistics.median(naive_ms), 2)}

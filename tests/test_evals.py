@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from assistant.baseline import NaiveRanks
 from assistant.config import PROJECT_ROOT
 from assistant.errors import EvalSetError
-from assistant.evals import PROJECT_SETS, _fold, gated_cases, load_cases, run_cases, score
-from assistant.models import Answer, Citation, CitationSource, Verdict
+from assistant.evals import PROJECT_SETS, Case, _fold, gated_cases, load_cases, run_cases, score
+from assistant.fakes import FakeChain
+from assistant.fakes import fake_answer as answer
 from assistant.report import write_reports
 
 
@@ -44,13 +46,6 @@ def test_jsonl_and_folders(tmp_path: Path) -> None:
     assert [c.id for c in cases] == ["j1", "y1"] and cases[1].history == ["earlier"]
 
 
-def answer(text: str, quotes: list[str] = (), rules: list[str] = (), abstained: bool = False) -> Answer:
-    src = CitationSource(page="p", section="S", url="u")
-    return Answer(question="q", answer=text, abstained=abstained,
-                  citations=[Citation(n=i + 1, page="p", section="S", url="u", quote=q) for i, q in enumerate(quotes)],
-                  guardrails=[Verdict(rule=r, action="deny", message="m", citation=src) for r in rules])
-
-
 def test_scoring_reports_each_failed_expectation(tmp_path: Path) -> None:
     (case,) = load_cases([write(tmp_path, "s.yaml", """
 - id: c
@@ -69,18 +64,6 @@ def test_scoring_reports_each_failed_expectation(tmp_path: Path) -> None:
     keys = [f.split(":")[0] for f in failures]
     assert keys == ["abstain", "sources_any", "includes", "includes_any", "excludes", "guardrails",
                     "forbid_guardrails"]
-
-
-class FakeChain:
-    """Queued answers in case order: the runner's seam."""
-
-    def __init__(self, answers: list[Answer]) -> None:
-        self.answers = answers
-        self.asked: list[tuple[str, list[str]]] = []
-
-    def ask(self, question: str, history: list[str] | None = None) -> Answer:
-        self.asked.append((question, list(history or [])))
-        return self.answers[len(self.asked) - 1]
 
 
 def test_runner_metrics_and_reports(tmp_path: Path) -> None:
@@ -140,3 +123,82 @@ def test_every_evidence_phrase_stands_on_a_page() -> None:
     missing = [(c.id, phrase) for c in load_cases([PROJECT_SETS]) for phrase in c.expect.sources_any
                if _fold(phrase) not in pages]
     assert not missing
+
+
+# Two sets whose every case exercises one measure; the expected numbers below are counted by hand.
+SET_A = """
+- id: a-hit
+  question: qa1
+  expect: {sources_any: [alpha]}
+- id: a-third
+  question: qa2
+  history: [earlier]
+  expect: {sources_any: [beta]}
+- id: a-miss
+  question: qa3
+  history: [earlier]
+  expect: {sources_any: [gamma]}
+"""
+SET_B = """
+- id: b-must-ok
+  question: qb1
+  expect: {guardrails: [credit-cap, wv-no-credit]}
+- id: b-must-partial
+  question: qb2
+  expect: {guardrails: [credit-cap, wv-no-credit]}
+- id: b-near-ok
+  question: qb3
+  expect: {forbid_guardrails: [credit-cap]}
+- id: b-near-wrong
+  question: qb4
+  history: [earlier]
+  expect: {forbid_guardrails: [credit-cap]}
+- id: b-error
+  question: qb5
+  expect: {guardrails: [reset-refund]}
+"""
+ANSWERS = [answer("a", ["alpha"]), answer("b", ["x", "y", "beta"]), answer("c", ["x"]),
+           answer("d", rules=["credit-cap", "wv-no-credit"]), answer("e", rules=["credit-cap"]), answer("f"),
+           answer("g", rules=["credit-cap"]), EvalSetError("boom")]
+
+
+def two_sets(tmp_path: Path) -> tuple[list[Case], Path, Path]:
+    a, b = write(tmp_path, "a.yaml", SET_A), write(tmp_path, "b.yaml", SET_B)
+    return load_cases([a, b]), a, b
+
+
+def test_summaries_per_set_follow_ups_and_rule_rates(tmp_path: Path) -> None:
+    cases, a, b = two_sets(tmp_path)
+    chain = FakeChain(list(ANSWERS))
+    run = run_cases(chain, cases, label="all mine")
+    assert [q for q, _ in chain.asked] == ["qa1", "qa2", "qa3", "qb1", "qb2", "qb3", "qb4", "qb5"]
+    assert list(run.sets) == [str(a), str(b)] and run.label == "all mine"
+    sa, sb, s = run.sets[str(a)], run.sets[str(b)], run.summary
+
+    assert (sa["cases"], sa["passed"], sa["pass_rate"]) == (3, 2, 0.6667)
+    assert sa["retrieval"] == {"cases": 3, "hit@1": 0.3333, "hit@3": 0.6667, "mrr": 0.4444}
+    assert sa["follow_up"] == {"cases": 2, "passed": 1, "pass_rate": 0.5}
+    assert sa["guardrail"]["must_fire"] == {"cases": 0, "held": 0, "rate": None}
+
+    assert (sb["cases"], sb["passed"]) == (5, 2) and sb["retrieval"]["cases"] == 0
+    assert sb["follow_up"] == {"cases": 1, "passed": 0, "pass_rate": 0.0}
+    # must-fire: b-must-ok held; b-must-partial lacks wv-no-credit; b-error fired nothing.
+    assert sb["guardrail"]["must_fire"] == {"cases": 3, "held": 1, "rate": 0.3333}
+    # wrong-firing: b-near-wrong fired its forbidden rule, b-near-ok did not.
+    assert sb["guardrail"]["wrong_firing"] == {"cases": 2, "fired": 1, "rate": 0.5}
+
+    assert (s["cases"], s["passed"], s["pass_rate"]) == (8, 4, 0.5)
+    assert s["follow_up"] == {"cases": 3, "passed": 1, "pass_rate": 0.3333}
+    assert s["guardrail"]["must_fire"]["rate"] == 0.3333 and s["guardrail"]["wrong_firing"]["rate"] == 0.5
+    assert s["retrieval"] == sa["retrieval"]
+    assert "naive" not in s and "changes" not in s
+
+
+def test_naive_ranks_are_summarized_on_the_cases_with_evidence(tmp_path: Path) -> None:
+    cases, a, b = two_sets(tmp_path)
+    # a-miss has no naive rank (not run on it): it counts as a miss, not as absent.
+    run = run_cases(FakeChain(list(ANSWERS)), cases, naive=NaiveRanks(ranks={"a-hit": 2, "a-third": 1}, chunks=7))
+    assert run.summary["naive"] == {"cases": 3, "hit@1": 0.3333, "hit@3": 0.6667, "mrr": 0.5, "chunks": 7}
+    assert run.sets[str(b)]["naive"]["cases"] == 0 and run.sets[str(b)]["naive"]["hit@1"] is None
+    gone = run_cases(FakeChain(list(ANSWERS)), cases, naive=NaiveRanks(unavailable="no raw pages"))
+    assert gone.summary["naive"] == {"unavailable": "no raw pages"} == gone.sets[str(a)]["naive"]
