@@ -29,6 +29,8 @@ from assistant.release import CaseRecord, Release, compare
 
 RULE_KEYS = ("guardrails:", "forbid_guardrails:", "error:")
 PROJECT_SETS = PROJECT_ROOT / "evals"  # top-level files are gated in CI; held-out/ is only reported
+HELD_OUT_SETS = PROJECT_SETS / "held-out"  # test data: never fit or tune on it
+TRAIN_SETS = PROJECT_SETS / "train"  # training data for design choices: neither gated nor held out
 
 
 class Expect(BaseModel):
@@ -128,6 +130,15 @@ def load_cases(paths: Iterable[Path]) -> list[Case]:
 def gated_cases() -> list[Case]:
     """The project's regression set: the files directly in evals/ (what CI gates on)."""
     return load_cases(sorted(PROJECT_SETS.glob("*.yaml")))
+
+
+def held_out_cases() -> list[Case]:
+    return load_cases([HELD_OUT_SETS])
+
+
+def measured_cases() -> list[Case]:
+    """Every case that measures the assistant (gated and held-out), not the training sets."""
+    return gated_cases() + held_out_cases()
 
 
 def set_name(case: Case) -> str:

@@ -28,6 +28,7 @@ class FakeEmbeddings:
     def __init__(self, fail_after: int | None = None, dims: int = DIMS) -> None:
         self.dims = dims
         self.calls = 0
+        self.queries = 0
         self.embedded = 0
         self.fail_after = fail_after  # raise once this many texts were embedded (for failure tests)
 
@@ -46,6 +47,7 @@ class FakeEmbeddings:
         return [self._vector(t) for t in texts]
 
     def embed_query(self, text: str) -> list[float]:
+        self.queries += 1
         return self._vector(text)
 
 

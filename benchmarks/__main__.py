@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from assistant.baseline import RAW_PAGES
 from assistant.config import PROJECT_ROOT
-from assistant.evals import PROJECT_SETS, load_cases
+from assistant.evals import measured_cases
 from benchmarks import synth, tasks
 
 OUT = PROJECT_ROOT / "benchmarks" / "out"
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     mode = MODES["quick" if args.quick else "full"]
     started = time.perf_counter()
-    cases = [c for c in load_cases([PROJECT_SETS]) if c.expect.sources_any]
+    cases = [c for c in measured_cases() if c.expect.sources_any]
     questions = [[c.question, c.history] for c in cases][: mode.questions]
     results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
                                "machine": f"{platform.machine()}, {multiprocessing.cpu_count()} cores, "

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assistant.baseline import RAW_PAGES, NaiveBaseline, naive_ranks
-from assistant.evals import PROJECT_SETS, load_cases
+from assistant.evals import load_cases, measured_cases
 from assistant.fakes import FakeEmbeddings
 from tests.test_evals import write
 
@@ -55,7 +55,7 @@ def test_missing_raw_pages_make_the_baseline_unavailable(tmp_path: Path) -> None
 def test_naive_baseline_on_the_real_pages_and_model() -> None:
     from assistant.embeddings import get_embedder
 
-    cases = [c for c in load_cases([PROJECT_SETS]) if c.expect.sources_any]
+    cases = [c for c in measured_cases() if c.expect.sources_any]
     embedder = get_embedder()
     ranks = naive_ranks(cases, embedder)
     assert ranks.unavailable == "" and 10 <= ranks.chunks <= 60

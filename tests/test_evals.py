@@ -10,7 +10,16 @@ import pytest
 from assistant.baseline import NaiveRanks
 from assistant.config import PROJECT_ROOT
 from assistant.errors import EvalSetError
-from assistant.evals import PROJECT_SETS, Case, _fold, gated_cases, load_cases, run_cases, score
+from assistant.evals import (
+    PROJECT_SETS,
+    TRAIN_SETS,
+    Case,
+    _fold,
+    held_out_cases,
+    load_cases,
+    run_cases,
+    score,
+)
 from assistant.fakes import FakeChain
 from assistant.fakes import fake_answer as answer
 from assistant.report import write_reports
@@ -109,10 +118,10 @@ def test_cli_eval_exit_code_follows_the_threshold(tmp_path: Path, capsys: pytest
 
 
 def test_project_sets_load_and_ids_are_unique_across_gated_and_held_out() -> None:
-    gated = gated_cases()
-    everything = load_cases([PROJECT_SETS])  # a duplicate id anywhere is an error
-    held_out = [c for c in everything if c.id not in {g.id for g in gated}]
+    load_cases([PROJECT_SETS])  # a duplicate id anywhere (gated, held-out, training) is an error
+    held_out = held_out_cases()
     assert len(held_out) >= 20 and all("held-out" in c.tags for c in held_out)
+    assert all("train" in c.tags and "held-out" not in c.tags for c in load_cases([TRAIN_SETS]))
     # Every held-out case measures something: evidence, an abstention, or a rule expectation.
     assert all(c.expect.sources_any or c.expect.abstain or c.is_guardrail_case for c in held_out)
 

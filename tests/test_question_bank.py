@@ -1,0 +1,74 @@
+"""The question bank: valid entries whose labels exist, and never an eval question or a near-duplicate of one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.corpus import load_pages, sections
+from assistant.errors import CorpusError
+from assistant.evals import measured_cases
+from assistant.fakes import FakeEmbeddings
+from assistant.question_bank import BankEntry, BankIndex, check_labels, load_bank, near_duplicate
+from tests.conftest import CORPUS
+
+P = pytest.param
+
+
+def test_the_committed_bank_labels_sections_that_exist() -> None:
+    bank = load_bank(CORPUS)
+    assert len(bank) >= 100
+    pages, _ = load_pages(CORPUS)
+    check_labels(bank, {(p.slug, s.label) for p in pages for s in sections(p)})
+
+
+def test_no_eval_question_or_near_duplicate_is_in_the_bank() -> None:
+    # The bank is training data; every eval and held-out question (each turn) is test data.
+    asked = [q for c in measured_cases() for q in (c.question, *c.history)]
+    clashes = [(b.question, q) for b in load_bank(CORPUS) for q in asked if near_duplicate(b.question, q)]
+    assert not clashes
+
+
+@pytest.mark.parametrize("a,b,dup", [
+    P("what format do i type the coupon amount in", "What format do I type the coupon amount in?", True, id="case"),
+    P("How long does the tow credit review take", "how long does it take to review a tow credit request", True,
+      id="same-words"),
+    P("can i give a courtesy credit to a client in West Virginia", "Can I give a West Virginia client a $20 credit?",
+      True, id="reordered"),
+    P("where does the client send the tow receipt?", "what is the deductible for a lost device", False, id="other"),
+    P("when do resets happen", "can I refund a reset fee after a failed test", False, id="shares-a-word"),
+])
+def test_near_duplicate(a: str, b: str, dup: bool) -> None:
+    assert near_duplicate(a, b) is dup
+
+
+def test_a_label_the_index_lacks_is_an_error_naming_the_entry() -> None:
+    entry = BankEntry(question="where is the tow fax", page="client-courtesy-credits", section="Tow Receipts")
+    with pytest.raises(CorpusError, match="Tow Receipts"):
+        check_labels([entry], {("client-courtesy-credits", "Tow Reimbursements")})
+
+
+@pytest.mark.parametrize("text,problem", [
+    P("- question: only\n", "page", id="missing-keys"), P("not: a list\n", "list", id="not-a-list"),
+    P("- [unclosed\n", "unreadable", id="bad-yaml"),
+])
+def test_a_malformed_bank_is_one_clear_error(tmp_path: Path, text: str, problem: str) -> None:
+    (tmp_path / "questions.yaml").write_text(text)
+    with pytest.raises(CorpusError, match=problem):
+        load_bank(tmp_path)
+
+
+def test_nearest_sections_rank_by_the_closest_question_and_cache_vectors(tmp_path: Path) -> None:
+    entries = [BankEntry(question="tow receipt fax number", page="a", section="Tow"),
+               BankEntry(question="reset fee refund after a failed test", page="b", section="Reset"),
+               BankEntry(question="where do I fax the tow receipt", page="a", section="Tow")]
+    embedder = FakeEmbeddings()
+    index = BankIndex.build(entries, embedder, cache_dir=tmp_path)
+    found = index.nearest_sections(embedder.embed_query("fax a tow receipt"), k=2)
+    assert [key for key, _ in found] == [("a", "Tow"), ("b", "Reset")] and found[0][1] > found[1][1]
+    assert embedder.queries == 4  # three bank questions and the question asked
+    fresh = FakeEmbeddings()
+    again = BankIndex.build(entries, fresh, cache_dir=tmp_path)
+    assert fresh.queries == 0 and np.array_equal(again.vectors, index.vectors)  # read from the cache
