@@ -43,13 +43,18 @@ def is_follow_up(question: str) -> bool:
         len(content) <= SHORT_WORDS and FOLLOW_UP_REFERENCE.search(q) is not None)
 
 
-def search_text(question: str, previous: str | None) -> str:
-    """A follow-up is searched together with the turn before it.
+CONTEXT_TURNS = 2  # earlier turns that make up the context: a topic is rarely set further back
 
-    The new question is given twice so it outweighs the earlier turn in both BM25 (query term
-    frequency) and the embedding: the earlier turn supplies the topic, the new one the ask.
+
+def search_text(question: str, history: Sequence[str]) -> str:
+    """The question in the context of the earlier turns (the question alone without history).
+
+    The new question is given twice so it outweighs the earlier turns in both BM25 (query term
+    frequency) and the embedding: the earlier turns supply the topic, the new one the ask.
+    Retrieval also searches the question alone and lets the evidence decide (retrieve.py).
     """
-    return f"{question} {previous} {question}" if previous is not None else question
+    context = " ".join(" ".join(turn.split()) for turn in history[-CONTEXT_TURNS:])
+    return f"{question} {context} {question}" if context else question
 
 
 def make_question(text: str, history: Sequence[str] = (), business: str | None = None,
@@ -64,5 +69,5 @@ def make_question(text: str, history: Sequence[str] = (), business: str | None =
         text=clean, history=tuple(history), business=business or None, follow_up=follow_up,
         normalized=current.text, amounts=current.amounts,
         context=previous.text if previous else "", context_amounts=previous.amounts if previous else (),
-        search_text=search_text(clean, history[-1] if follow_up else None),
+        search_text=search_text(clean, history),
     )

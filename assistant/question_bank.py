@@ -68,11 +68,16 @@ def near_duplicate(a: str, b: str) -> bool:
             and matcher.ratio() >= NEAR_DUPLICATE_TEXT)
 
 
-def check_labels(entries: list[BankEntry], sections: set[tuple[str, str]]) -> None:
-    missing = [f"{e.page} / {e.section} ({e.question!r})" for e in entries if (e.page, e.section) not in sections]
-    if missing:
-        raise CorpusError(f"question bank labels name sections the index does not have: {'; '.join(missing[:5])}"
-                          + (f" (+{len(missing) - 5} more)" if len(missing) > 5 else ""))
+def split_stale(entries: list[BankEntry], sections: set[tuple[str, str]]) -> tuple[list[BankEntry], list[str]]:
+    """The entries whose section exists, and one line per entry whose section no page has any more.
+
+    A stale label is reported (by `assistant ingest`, and in the log at load), not fatal: the bank
+    only helps ranking, and a renamed heading must not stop the assistant from answering.
+    """
+    kept = [e for e in entries if (e.page, e.section) in sections]
+    stale = [f"question bank: {e.page} / {e.section} no longer exists ({e.question!r})"
+             for e in entries if (e.page, e.section) not in sections]
+    return kept, stale
 
 
 class BankIndex:

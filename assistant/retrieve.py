@@ -11,6 +11,7 @@ LangChain documents.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -28,14 +29,18 @@ from assistant.chunking import embedding_text
 from assistant.config import Settings
 from assistant.embeddings import Embedder
 from assistant.models import Chunk, Passage, Question, Source
+from assistant.question_bank import BankIndex, load_bank, split_stale
 from assistant.text import tokens
 
+log = logging.getLogger(__name__)
 RRF_K = 10
 LEXICAL_WEIGHT = 1.0  # BM25's share in the fusion, relative to dense
 DUPLICATE_JACCARD = 0.8
 # A lost-content marker with a line or two around it looks like every other marker: such short
 # gap chunks are never merged as duplicates, each one is a different section's gap.
 SHORT_GAP_TOKENS = 12
+BANK_WEIGHT = 0.5  # the question bank's share in the fusion: half a retriever (chosen on the training sets, docs/metrics.md)
+BANK_SECTIONS = 3  # sections of the nearest bank questions that get a vote
 POINTER_CHECK_SECONDS = 5.0
 
 
@@ -52,6 +57,8 @@ class Snapshot:
     acronyms: dict[str, tuple[str, ...]]  # spelled out by the pages: "lpp" -> loss protection plan
     business: np.ndarray  # each chunk's business, to keep one business's chunks for lexical search
     businesses: list[str]  # the distinct ones, sorted; computed once per snapshot, not per question
+    bank: BankIndex  # the trainers' question bank, embedded with the same model
+    section_chunks: dict[tuple[str, str], list[int]]  # (page, section) -> its chunks, in page order
 
 
 def load_snapshot(client: store.ChromaClient, settings: Settings, embedder: Embedder) -> Snapshot:
@@ -63,11 +70,18 @@ def load_snapshot(client: store.ChromaClient, settings: Settings, embedder: Embe
     corpus_tokens = [tokens(t) or ["_empty_"] for t in texts]
     bm25 = bm25s.BM25()
     bm25.index(corpus_tokens, show_progress=False)
+    section_chunks: dict[tuple[str, str], list[int]] = {}
+    for n, c in enumerate(chunks):
+        section_chunks.setdefault((c.page, c.section), []).append(n)
+    entries, stale = split_stale(load_bank(settings.corpus_dir), set(section_chunks))
+    for line in stale:
+        log.warning(line)
+    bank = BankIndex.build(entries, embedder, cache_dir=settings.data_dir / "bank")
     return Snapshot(generation=col.name, chunks=chunks, collection=col, bm25=bm25,
                     token_sets=[frozenset(tokens(c.text)) for c in chunks],
                     by_id={c.id: n for n, c in enumerate(chunks)}, acronyms=find_acronyms(texts),
                     business=np.array([c.business for c in chunks], dtype=object),
-                    businesses=sorted({c.business for c in chunks}))
+                    businesses=sorted({c.business for c in chunks}), bank=bank, section_chunks=section_chunks)
 
 
 class HybridSearch:
@@ -95,20 +109,40 @@ class HybridSearch:
             return self._snapshot
 
     def retrieve(self, question: Question, k: int | None = None) -> list[Passage]:
-        """The passages for a question: its search text, within its business when it has one."""
-        return self.search(question.search_text, k, question.business)
+        """The passages for a question, within its business when it has one.
+
+        A question with history is searched both alone and in the context of the earlier turns,
+        and the evidence decides: a passage's dense relevance is the better of the two readings, and
+        both readings' lexical rankings vote. An elliptical turn ("where does he mail that?") finds
+        little alone and its topic in context; a new topic finds its passage alone, where the
+        earlier turns' words only dilute the contextual reading.
+        """
+        views = [question.text, question.search_text] if question.history else [question.text]
+        return self._search(views, k, question.business)
 
     def search(self, query: str, k: int | None = None, business: str | None = None) -> list[Passage]:
-        """The k best passages; with `business`, only that business's pages are searched."""
+        """The k best passages for one query; with `business`, only that business's pages are searched."""
+        return self._search([query], k, business)
+
+    def _search(self, views: list[str], k: int | None, business: str | None) -> list[Passage]:
         snap = self.snapshot
         k = k or self.settings.passages
         n = min(self.settings.candidates, len(snap.chunks))
-        dense = self._dense(snap, query, n, business)
-        lexical = self._lexical(snap, query, n, business)
+        vectors = [self.embedder.embed_query(view) for view in views]
+        dense: dict[int, float] = {}
+        for vector in vectors:  # the better reading of each candidate counts
+            for idx, sim in self._dense(snap, vector, n, business).items():
+                dense[idx] = max(sim, dense.get(idx, sim))
+        lexical_views = [self._lexical(snap, view, n, business) for view in views]
+        rankings = [(sorted(dense, key=lambda i: -dense[i]), 1.0)]
+        rankings += [(list(lexical), LEXICAL_WEIGHT / len(views)) for lexical in lexical_views]
+        if snap.bank.entries:
+            rankings.append((self._bank(snap, vectors, business), BANK_WEIGHT))
         fused: dict[int, float] = {}
-        for ranking, weight in ((list(dense), 1.0), (list(lexical), LEXICAL_WEIGHT)):
+        for ranking, weight in rankings:
             for rank, idx in enumerate(ranking):
                 fused[idx] = fused.get(idx, 0.0) + weight / (RRF_K + rank + 1)
+        lexical = {i: max(lx.get(i, 0.0) for lx in lexical_views) for i in fused}
         order = sorted(fused, key=lambda i: (-fused[i], -dense.get(i, 0.0), snap.chunks[i].id))
         passages: list[Passage] = []
         kept_sets: list[frozenset[str]] = []
@@ -125,12 +159,21 @@ class HybridSearch:
                 continue  # still scan the rest for duplicates of kept passages
             kept_sets.append(snap.token_sets[idx])
             passages.append(Passage(chunk=chunk, sources=(source,), score=fused[idx],
-                                    relevance=max(0.0, dense.get(idx, 0.0)),
-                                    lexical=lexical.get(idx, 0.0)))
+                                    relevance=max(0.0, dense.get(idx, 0.0)), lexical=lexical.get(idx, 0.0)))
         return passages
 
-    def _dense(self, snap: Snapshot, query: str, n: int, business: str | None) -> dict[int, float]:
-        vector = self.embedder.embed_query(query)
+    def _bank(self, snap: Snapshot, vectors: list[list[float]], business: str | None) -> list[int]:
+        """Chunks of the sections whose bank questions are nearest to the question, best first."""
+        best: dict[tuple[str, str], float] = {}
+        for vector in vectors:
+            for key, sim in snap.bank.nearest_sections(vector, BANK_SECTIONS):
+                best[key] = max(sim, best.get(key, sim))
+        ranked: list[int] = []
+        for key in sorted(best, key=lambda s: -best[s]):
+            ranked += [i for i in snap.section_chunks.get(key, []) if not business or snap.chunks[i].business == business]
+        return ranked
+
+    def _dense(self, snap: Snapshot, vector: list[float], n: int, business: str | None) -> dict[int, float]:
         with store.reaching_server(self.settings):
             got = snap.collection.query(query_embeddings=[vector], n_results=n, include=["distances"],
                                         where={"business": business} if business else None)

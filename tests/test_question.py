@@ -36,15 +36,25 @@ def test_follow_up_detection(question: str, expected: bool) -> None:
     assert is_follow_up(question) is expected
 
 
-def test_a_follow_up_is_searched_with_the_turn_before() -> None:
+def test_with_history_the_search_text_is_the_question_in_context() -> None:
     q = make_question("and in West Virginia?", ["what is the credit limit?"])
     assert q.follow_up and q.search_text == "and in West Virginia? what is the credit limit? and in West Virginia?"
     assert q.context == "what is the credit limit ?"  # normalized: what the rules match on
 
 
-def test_a_self_contained_question_ignores_history() -> None:
-    q = make_question("How do I read a  CNG invoice?", ["earlier"])
+def test_the_context_is_the_last_two_turns() -> None:
+    q = make_question("how long does it take", ["tow got towed", "cx wants  the money back", "where is the receipt sent"])
+    assert q.search_text == "how long does it take cx wants the money back where is the receipt sent how long does it take"
+
+
+def test_without_history_the_question_is_searched_alone() -> None:
+    q = make_question("How do I read a  CNG invoice?")
     assert not q.follow_up and q.search_text == "How do I read a CNG invoice?" and q.context == ""
+
+
+def test_a_self_contained_question_does_not_widen_the_rules_context() -> None:
+    q = make_question("How do I read a CNG invoice?", ["earlier"])
+    assert not q.follow_up and q.context == ""
 
 
 def test_normalized_form_and_amounts_are_made_once() -> None:

@@ -11,7 +11,7 @@ from assistant.corpus import load_pages, sections
 from assistant.errors import CorpusError
 from assistant.evals import measured_cases
 from assistant.fakes import FakeEmbeddings
-from assistant.question_bank import BankEntry, BankIndex, check_labels, load_bank, near_duplicate
+from assistant.question_bank import BankEntry, BankIndex, load_bank, near_duplicate, split_stale
 from tests.conftest import CORPUS
 
 P = pytest.param
@@ -21,7 +21,8 @@ def test_the_committed_bank_labels_sections_that_exist() -> None:
     bank = load_bank(CORPUS)
     assert len(bank) >= 100
     pages, _ = load_pages(CORPUS)
-    check_labels(bank, {(p.slug, s.label) for p in pages for s in sections(p)})
+    kept, stale = split_stale(bank, {(p.slug, s.label) for p in pages for s in sections(p)})
+    assert stale == [] and kept == bank
 
 
 def test_no_eval_question_or_near_duplicate_is_in_the_bank() -> None:
@@ -44,10 +45,11 @@ def test_near_duplicate(a: str, b: str, dup: bool) -> None:
     assert near_duplicate(a, b) is dup
 
 
-def test_a_label_the_index_lacks_is_an_error_naming_the_entry() -> None:
-    entry = BankEntry(question="where is the tow fax", page="client-courtesy-credits", section="Tow Receipts")
-    with pytest.raises(CorpusError, match="Tow Receipts"):
-        check_labels([entry], {("client-courtesy-credits", "Tow Reimbursements")})
+def test_a_label_the_index_lacks_is_reported_by_name_and_left_out() -> None:
+    stale = BankEntry(question="where is the tow fax", page="client-courtesy-credits", section="Tow Receipts")
+    fine = BankEntry(question="how long is a tow review", page="client-courtesy-credits", section="Tow Reimbursements")
+    kept, lines = split_stale([stale, fine], {("client-courtesy-credits", "Tow Reimbursements")})
+    assert kept == [fine] and len(lines) == 1 and "Tow Receipts" in lines[0]
 
 
 @pytest.mark.parametrize("text,problem", [

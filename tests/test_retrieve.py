@@ -64,3 +64,43 @@ def test_the_langchain_retriever_returns_the_same_passages(search: HybridSearch)
 
     documents = SopRetriever(search=search, k=3).invoke("tow receipt fax")
     assert [d.metadata["passage"] for d in documents] == search.search("tow receipt fax", 3)
+
+
+def test_a_new_topic_after_history_finds_its_own_passage(search: HybridSearch) -> None:
+    question = make_question("where do clients send their tow receipts", ["can I give a WV client a $20 credit?"])
+    assert question.search_text != question.text  # searched in context too; the evidence decides
+    assert "tow receipt" in search.retrieve(question)[0].chunk.text.lower()
+
+
+def _tiny(tmp_path, bank: str = "") -> tuple[Settings, FakeEmbeddings]:  # type: ignore[no-untyped-def]
+    corpus = tmp_path / "tiny"
+    corpus.mkdir(parents=True)
+    for slug, section, body in (("fees", "Late Fees", "A late fee is added after ten days."),
+                                ("tow", "Tow Receipts", "Receipts go to the review team by fax."),
+                                ("misc", "Other", "Opening hours are nine to five.")):
+        (corpus / f"{slug}.md").write_text(f"---\ntitle: {slug}\nslug: {slug}\nsource: {slug}.txt\n"
+                                           f"business: b\n---\n\n# {slug}\n\n## {section}\n\n{body}\n")
+    if bank:
+        (corpus / "questions.yaml").write_text(bank)
+    settings = load_settings(data_dir=tmp_path / "tiny-data", corpus_dir=corpus)
+    embedder = FakeEmbeddings()
+    ingest(settings, embedder)
+    return settings, embedder
+
+
+def test_a_bank_question_points_at_its_section_whatever_the_section_says(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # "car got hauled away" shares no word with the tow section; the bank knows where it is answered.
+    question = make_question("car got hauled away, what paperwork do I need")
+    without = HybridSearch(*_tiny(tmp_path / "a"))
+    assert without.snapshot.bank.entries == []
+    bank = "- question: car got hauled away, what paperwork\n  page: tow\n  section: Tow Receipts\n"
+    with_bank = HybridSearch(*_tiny(tmp_path / "b", bank))
+    assert [p.chunk.page for p in with_bank.retrieve(question)][0] == "tow"
+    assert [p.chunk.page for p in without.retrieve(question)][0] != "tow"
+
+
+def test_a_bank_label_whose_section_is_gone_is_left_out(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bank = ("- question: where do receipts go\n  page: tow\n  section: Tow Receipts\n"
+            "- question: where do receipts go now\n  page: tow\n  section: Renamed Heading\n")
+    search = HybridSearch(*_tiny(tmp_path, bank))
+    assert [(e.page, e.section) for e in search.snapshot.bank.entries] == [("tow", "Tow Receipts")]
