@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--min-pass-rate", type=float, default=0.0)
     ev.add_argument("--min-guardrail-pass-rate", type=float, default=0.0)
 
-    sub.add_parser("status", help="is the index built? prints its generation and size")
+    sub.add_parser("status", help="is the index built? prints its generation and the embedder that built it")
     return p
 
 
@@ -84,7 +84,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from assistant.ingest import ingest
 
     settings = _settings()
-    report = ingest(settings, get_embedder(settings.embedding_model), args.corpus, args.rebuild,
+    report = ingest(settings, get_embedder(settings), args.corpus, args.rebuild,
                     progress=sys.stderr.isatty())
     print("\n".join(report.lines()))
     return 0
@@ -121,11 +121,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     from assistant import store
 
     settings = _settings()
-    name = store.active_generation(store.make_client(settings), settings)
-    if name is None:
+    info = store.active_index(store.make_client(settings), settings)
+    if info is None:
         print("no index built; run `assistant ingest`")
         return 1
-    print(f"index: {name}")
+    print(f"index: {info.generation}, built with {info.describe()}")
     return 0
 
 

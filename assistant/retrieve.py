@@ -27,6 +27,7 @@ from assistant.acronyms import expand, find_acronyms
 from assistant.chunking import embedding_text
 from assistant.config import Settings
 from assistant.embeddings import Embedder
+from assistant.errors import EmbedderMismatch
 from assistant.models import Chunk, Passage, Question, Source
 from assistant.text import tokens
 
@@ -44,6 +45,7 @@ class Snapshot:
     """One complete index generation, loaded for reading."""
 
     generation: str
+    index: store.IndexInfo  # who built it: questions must be embedded by the same model
     chunks: list[Chunk]
     collection: store.Collection
     bm25: bm25s.BM25
@@ -55,7 +57,7 @@ class Snapshot:
 
 
 def load_snapshot(client: store.ChromaClient, settings: Settings, embedder: Embedder) -> Snapshot:
-    col = store.open_active(client, settings, embedder)
+    col, index = store.open_active(client, settings, embedder)
     with store.reaching_server(settings):
         chunks = store.read_chunks(col)
     chunks.sort(key=lambda c: (c.page, c.id))
@@ -63,7 +65,7 @@ def load_snapshot(client: store.ChromaClient, settings: Settings, embedder: Embe
     corpus_tokens = [tokens(t) or ["_empty_"] for t in texts]
     bm25 = bm25s.BM25()
     bm25.index(corpus_tokens, show_progress=False)
-    return Snapshot(generation=col.name, chunks=chunks, collection=col, bm25=bm25,
+    return Snapshot(generation=col.name, index=index, chunks=chunks, collection=col, bm25=bm25,
                     token_sets=[frozenset(tokens(c.text)) for c in chunks],
                     by_id={c.id: n for n, c in enumerate(chunks)}, acronyms=find_acronyms(texts),
                     business=np.array([c.business for c in chunks], dtype=object),
@@ -131,6 +133,8 @@ class HybridSearch:
 
     def _dense(self, snap: Snapshot, query: str, n: int, business: str | None) -> dict[int, float]:
         vector = self.embedder.embed_query(query)
+        if snap.index.dimension and len(vector) != snap.index.dimension:  # same name, another model
+            raise EmbedderMismatch(snap.index.describe(), f"{self.embedder.name} ({len(vector)}-d)")
         with store.reaching_server(self.settings):
             got = snap.collection.query(query_embeddings=[vector], n_results=n, include=["distances"],
                                         where={"business": business} if business else None)

@@ -81,7 +81,7 @@ def real_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
     data = tmp_path_factory.mktemp("real-data")
     real = load_settings(data_dir=data, corpus_dir=CORPUS)
-    ingest(real, get_embedder())
+    ingest(real, get_embedder(real))
     return real
 
 
