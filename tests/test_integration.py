@@ -1,4 +1,4 @@
-"""The real bundled model, the real corpus, a real Chroma: the product as users run it."""
+"""The default backend's real model, the real corpus, a real Chroma: the product as users run it."""
 
 from __future__ import annotations
 
