@@ -49,7 +49,7 @@ class Chain:
 
     @cached_property
     def search(self) -> HybridSearch:
-        embedder = self._embedder or get_embedder(self.settings.embedding_model)
+        embedder = self._embedder or get_embedder(self.settings)
         return HybridSearch(self.settings, embedder, self._client)
 
     def warm_up(self) -> None:

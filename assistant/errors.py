@@ -5,6 +5,7 @@
      ├── CorpusError             a corpus or raw page file cannot be read or parsed
      ├── IndexNotBuilt           no complete index yet (says how to build it)
      ├── IndexUnavailable        the index is there but can't be reached (Chroma server down)
+     ├── EmbedderMismatch        the index was built by another embedding model than the one asking
      ├── InvalidQuestion         empty, too long, or binary/control-character input
      ├── RuleSourceMissing       a guardrail cites a page section the index no longer has
      └── EvalSetError            an eval case file is malformed (names file, case and key)
@@ -33,6 +34,16 @@ class IndexNotBuilt(AssistantError):
 
 class IndexUnavailable(AssistantError):
     pass
+
+
+class EmbedderMismatch(AssistantError):
+    """Vectors of two models are not comparable (and may even share a dimension): never query across."""
+
+    def __init__(self, index_embedder: str, query_embedder: str) -> None:
+        super().__init__(f"the index was built with {index_embedder}, but questions are embedded with "
+                         f"{query_embedder}; run `assistant ingest --rebuild` with the embedding settings "
+                         "you mean to use")
+        self.index_embedder, self.query_embedder = index_embedder, query_embedder
 
 
 class InvalidQuestion(AssistantError):

@@ -23,9 +23,9 @@ DIMS = 8192
 class FakeEmbeddings:
     """Bag of stemmed words hashed into a unit vector: texts sharing words are close."""
 
-    name = "fake-bag-of-words"
-
-    def __init__(self, fail_after: int | None = None, dims: int = DIMS) -> None:
+    def __init__(self, fail_after: int | None = None, dims: int = DIMS, name: str = "") -> None:
+        # Another width hashes words elsewhere: it is another model, as far as the index is concerned.
+        self.name = name or f"fake-bag-of-words-{dims}"
         self.dims = dims
         self.calls = 0
         self.queries = 0

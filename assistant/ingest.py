@@ -1,7 +1,9 @@
 """Ingest: corpus pages -> chunks -> vectors -> a Chroma generation, then flip the pointer.
 
 Incremental by content hash: a chunk whose id (hash of page + section + text) is already in the
-active generation is copied with its stored vector, never re-embedded. Chunks of changed or
+active generation is copied with its stored vector, never re-embedded, but only when that
+generation was built by the same embedder: after a model change every chunk is re-embedded, as
+with `--rebuild` (another model's vectors are not comparable with this one's). Chunks of changed or
 deleted pages simply do not make it into the new generation. If nothing changed, nothing is
 written at all. A failed run leaves the pointer on the last complete generation.
 """
@@ -39,10 +41,14 @@ class IngestReport:
     seconds: float = 0.0
     generation: str = ""
     changed: bool = False
+    model_changed: str = ""  # why every chunk was re-embedded, when the model changed
+
 
     def lines(self) -> list[str]:
         p, c = self.pages, self.chunks
         out = [f"skipped: {problem}" for problem in self.problems]
+        if self.model_changed:
+            out.append(f"re-embedding everything: {self.model_changed}")
         out.append("pages:  " + ", ".join(f"{v} {k}" for k, v in p.items()))
         out.append("chunks: " + ", ".join(f"{v} {k}" for k, v in c.items()) + f" ({self.embedded} embedded)")
         out.append(f"index:  {self.generation or 'unchanged'} in {self.seconds:.1f} s")
@@ -77,10 +83,14 @@ def ingest(settings: Settings, embedder: Embedder, corpus_dir: Path | None = Non
     chunks = {c.id: c for p in pages for c in chunk_page(p)}
 
     client = client or store.make_client(settings)
-    old_name = store.active_generation(client, settings)
+    old_info = store.active_index(client, settings)
+    old_name = old_info.generation if old_info else None
     old_ids: set[str] = set()
     old_pages: dict[str, str] = {}
     old = None
+    if old_info and old_info.embedder != embedder.name:
+        report.model_changed = f"the index was built with {old_info.describe()}, this run embeds with {embedder.name}"
+        rebuild = True
     if old_name:
         old = store.collection(client, old_name)
         got = store.read_all(old, ["metadatas"])
@@ -101,18 +111,20 @@ def ingest(settings: Settings, embedder: Embedder, corpus_dir: Path | None = Non
 
     name = store.new_generation_name(settings)
     new = store.collection(client, name, create=True, embedder=embedder)
+    dimension = 0  # of the vectors actually stored, recorded with the embedder's name
     try:
         if keep and old is not None:
             for ids in _batches(sorted(keep)):
                 got = old.get(ids=ids, include=["embeddings"])
                 stored = dict(zip(got["ids"], got["embeddings"], strict=True))
-                _add(new, [chunks[i] for i in ids], [stored[i] for i in ids], digests)
+                dimension = _add(new, [chunks[i] for i in ids], [stored[i] for i in ids], digests)
         fresh = [chunks[i] for i in sorted(set(chunks) - keep)]
         for batch in _progress(_batches(fresh), -(-len(fresh) // BATCH), progress, "embedding"):
             vectors = embedder.embed_documents([embedding_text(c) for c in batch])
             report.embedded += len(batch)
-            _add(new, batch, vectors, digests)
-        store.set_active_generation(client, settings, name, {"chunks": len(chunks), "pages": len(pages)})
+            dimension = _add(new, batch, vectors, digests)
+        store.set_active_generation(client, settings, name, embedder.name, dimension,
+                                    {"chunks": len(chunks), "pages": len(pages)})
     except BaseException:
         _drop(client, name)  # readers never saw it; the pointer still names the old generation
         raise
@@ -124,9 +136,11 @@ def ingest(settings: Settings, embedder: Embedder, corpus_dir: Path | None = Non
     return report
 
 
-def _add(col: store.Collection, chunks: list[Chunk], vectors: list[Any], digests: dict[str, str]) -> None:
+def _add(col: store.Collection, chunks: list[Chunk], vectors: list[Any], digests: dict[str, str]) -> int:
+    """Store the chunks with their vectors; returns the vectors' dimension."""
     col.add(ids=[c.id for c in chunks], documents=[c.text for c in chunks], embeddings=list(vectors),
             metadatas=[store.chunk_metadata(c, digests[c.page]) for c in chunks])
+    return len(vectors[0]) if len(vectors) else 0
 
 
 def _drop(client: store.ChromaClient, name: str) -> None:

@@ -28,6 +28,7 @@ from assistant.acronyms import expand, find_acronyms
 from assistant.chunking import embedding_text
 from assistant.config import Settings
 from assistant.embeddings import Embedder
+from assistant.errors import EmbedderMismatch
 from assistant.models import Chunk, Passage, Question, Source
 from assistant.question_bank import BankIndex, load_bank, split_stale
 from assistant.text import tokens
@@ -49,6 +50,7 @@ class Snapshot:
     """One complete index generation, loaded for reading."""
 
     generation: str
+    index: store.IndexInfo  # who built it: questions must be embedded by the same model
     chunks: list[Chunk]
     collection: store.Collection
     bm25: bm25s.BM25
@@ -62,7 +64,7 @@ class Snapshot:
 
 
 def load_snapshot(client: store.ChromaClient, settings: Settings, embedder: Embedder) -> Snapshot:
-    col = store.open_active(client, settings, embedder)
+    col, index = store.open_active(client, settings, embedder)
     with store.reaching_server(settings):
         chunks = store.read_chunks(col)
     chunks.sort(key=lambda c: (c.page, c.id))
@@ -77,7 +79,7 @@ def load_snapshot(client: store.ChromaClient, settings: Settings, embedder: Embe
     for line in stale:
         log.warning(line)
     bank = BankIndex.build(entries, embedder, cache_dir=settings.data_dir / "bank")
-    return Snapshot(generation=col.name, chunks=chunks, collection=col, bm25=bm25,
+    return Snapshot(generation=col.name, index=index, chunks=chunks, collection=col, bm25=bm25,
                     token_sets=[frozenset(tokens(c.text)) for c in chunks],
                     by_id={c.id: n for n, c in enumerate(chunks)}, acronyms=find_acronyms(texts),
                     business=np.array([c.business for c in chunks], dtype=object),
@@ -174,6 +176,8 @@ class HybridSearch:
         return ranked
 
     def _dense(self, snap: Snapshot, vector: list[float], n: int, business: str | None) -> dict[int, float]:
+        if snap.index.dimension and len(vector) != snap.index.dimension:  # same name, another model
+            raise EmbedderMismatch(snap.index.describe(), f"{self.embedder.name} ({len(vector)}-d)")
         with store.reaching_server(self.settings):
             got = snap.collection.query(query_embeddings=[vector], n_results=n, include=["distances"],
                                         where={"business": business} if business else None)

@@ -7,10 +7,14 @@ downloads a model): we always pass vectors ourselves and query by vector.
 
 Atomic updates: every ingest that changes anything writes a fresh collection (a generation,
 named `<prefix>-<UTC timestamp>-<6 hex>`) and then flips one pointer record; readers resolve the
-pointer, so they see the last complete index until the new one is complete.
+pointer, so they see the last complete index until the new one is complete. The pointer also
+records which embedder built the generation (its name and vector dimension): vectors of two
+models are meaningless to compare, and MiniLM and e5 even share a dimension, so Chroma would not
+notice.
 
 Errors are narrow: no pointer yet is `IndexNotBuilt`; a server that can't be reached is
-`IndexUnavailable`. Anything else is a bug and is not caught here.
+`IndexUnavailable`; opening an index with another embedder than the one that built it is
+`EmbedderMismatch`. Anything else is a bug and is not caught here.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
@@ -28,7 +33,7 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 
 from assistant.config import Settings
 from assistant.embeddings import Embedder
-from assistant.errors import ConfigError, IndexNotBuilt, IndexUnavailable
+from assistant.errors import ConfigError, EmbedderMismatch, IndexNotBuilt, IndexUnavailable
 from assistant.models import Chunk
 
 POINTER_ID = "active"
@@ -172,8 +177,22 @@ def generations(client: ChromaClient, settings: Settings) -> list[str]:
     return sorted(n for n in names if is_generation(settings, n))
 
 
-def active_generation(client: ChromaClient, settings: Settings) -> str | None:
-    """The name of the last complete chunk collection, or None when nothing was built."""
+@dataclass(frozen=True)
+class IndexInfo:
+    """What the pointer says about the active generation."""
+
+    generation: str
+    embedder: str  # the `Embedder.name` that built it; "" for an index built before this was recorded
+    dimension: int  # 0 when not recorded
+
+    def describe(self) -> str:
+        if not self.embedder:
+            return "an unrecorded model (the index predates recording it)"
+        return f"{self.embedder} ({self.dimension}-d)"
+
+
+def active_index(client: ChromaClient, settings: Settings) -> IndexInfo | None:
+    """The last complete chunk collection and the embedder that built it; None when nothing was built."""
     from chromadb.errors import NotFoundError
 
     with reaching_server(settings):
@@ -184,22 +203,39 @@ def active_generation(client: ChromaClient, settings: Settings) -> str | None:
         got = pointer.get(ids=[POINTER_ID], include=["metadatas"])
     if not got["ids"]:
         return None
-    return str(got["metadatas"][0]["collection"])
+    meta = got["metadatas"][0]
+    return IndexInfo(generation=str(meta["collection"]), embedder=str(meta.get("embedder", "")),
+                     dimension=int(meta.get("dimension", 0)))
 
 
-def set_active_generation(client: ChromaClient, settings: Settings, name: str, meta: dict[str, Any]) -> None:
+def active_generation(client: ChromaClient, settings: Settings) -> str | None:
+    """The name of the last complete chunk collection, or None when nothing was built."""
+    info = active_index(client, settings)
+    return info.generation if info else None
+
+
+def set_active_generation(client: ChromaClient, settings: Settings, name: str, embedder: str, dimension: int,
+                          meta: dict[str, Any]) -> None:
     pointer = collection(client, pointer_name(settings), create=True)
     pointer.upsert(ids=[POINTER_ID], documents=[name], embeddings=[[0.0, 1.0]],
-                   metadatas=[{"collection": name, **meta}])
+                   metadatas=[{**meta, "collection": name, "embedder": embedder, "dimension": dimension}])
 
 
-def open_active(client: ChromaClient, settings: Settings, embedder: Embedder | None = None) -> Collection:
-    name = active_generation(client, settings)
-    if name is None:
+def check_embedder(info: IndexInfo, embedder: Embedder) -> None:
+    """Questions must be embedded by the model that embedded the pages (an unrecorded one included)."""
+    if info.embedder != embedder.name:
+        raise EmbedderMismatch(info.describe(), embedder.name)
+
+
+def open_active(client: ChromaClient, settings: Settings, embedder: Embedder) -> tuple[Collection, IndexInfo]:
+    """The active generation, for questions embedded by `embedder` (`EmbedderMismatch` otherwise)."""
+    info = active_index(client, settings)
+    if info is None:
         raise IndexNotBuilt(f"data directory {settings.data_dir}" if not settings.chroma_url
                             else f"Chroma server {settings.chroma_url}")
+    check_embedder(info, embedder)
     with reaching_server(settings):
-        return collection(client, name, embedder=embedder)
+        return collection(client, info.generation, embedder=embedder), info
 
 
 def read_all(col: Collection, include: list[str], page_size: int | None = None) -> dict[str, list[Any]]:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from assistant.baseline import RAW_PAGES
-from assistant.config import PROJECT_ROOT
+from assistant.config import PROJECT_ROOT, load_settings
+from assistant.embeddings import get_embedder
 from assistant.evals import measured_cases
 from benchmarks import synth, tasks
 
@@ -64,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
                                "machine": f"{platform.machine()}, {multiprocessing.cpu_count()} cores, "
                                           f"Python {platform.python_version()}",
-                               "mode": "quick" if args.quick else "full", "sizes": {}}
+                               "mode": "quick" if args.quick else "full", "sizes": {},
+                               "embedder": get_embedder(load_settings()).name}  # named, not loaded, here
     with tempfile.TemporaryDirectory(prefix="sop-bench-") as tmp:
         root = Path(tmp)
         real_data = root / "real-data"
@@ -104,7 +106,9 @@ def _copy_real(root: Path) -> Path:
 
 def table(r: dict[str, Any]) -> str:
     rows = [("real (5)", r["real"])] + [(f"{k} + 5", v) for k, v in r["sizes"].items()]
-    lines = [f"Benchmarks ({r['mode']}) {r['date']} on {r['machine']}", "",
+    # Runs before the e5 backend recorded no embedder: they all measured MiniLM.
+    embedder = r.get("embedder", "sentence-transformers/all-MiniLM-L6-v2")
+    lines = [f"Benchmarks ({r['mode']}) {r['date']} on {r['machine']}, embedder {embedder}", "",
              "| pages | chunks | ingest s | chunks/s | raw embed chunks/s | ingest/raw | no-change re-ingest s "
              "(embedded) | 1% pages changed s (embedded) | warm ask p50 / p95 ms | retrieve / answer / guard p50 ms "
              "| peak RSS ingest / query MB |",

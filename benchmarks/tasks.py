@@ -28,7 +28,7 @@ def ingest_task(corpus: str, data: str, ceiling_sample: int) -> dict[str, Any]:
     from benchmarks.synth import touch_pages
 
     settings = load_settings(data_dir=Path(data), corpus_dir=Path(corpus))
-    embedder = get_embedder()
+    embedder = get_embedder(settings)
     t = time.perf_counter()
     embedder.embed_query("warm up")
     load_s = time.perf_counter() - t
@@ -107,7 +107,7 @@ def quality_task(corpus: str, data: str, raw_pages: str, cases: list[dict[str, A
     settings = load_settings(data_dir=Path(data), corpus_dir=Path(corpus))
     chain = Chain(settings)
     chain.warm_up()
-    embedder = get_embedder(settings.embedding_model)  # the chain's, already loaded by warm_up
+    embedder = get_embedder(settings)  # the chain's, already loaded by warm_up
 
     t = time.perf_counter()
     baseline = NaiveBaseline.build(embedder, Path(raw_pages))

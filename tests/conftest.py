@@ -17,7 +17,7 @@ from assistant.fakes import FakeEmbeddings  # noqa: E402
 
 CORPUS = PROJECT_ROOT / "corpus"
 REAL_MODEL_MARKERS = ("integration", "browser")
-# The abstention threshold is calibrated for the real model; bag-of-words cosines run lower.
+# The abstention thresholds are calibrated for the real models; bag-of-words cosines run lower.
 FAKE_ABSTAIN_BELOW = 0.15
 
 
@@ -75,13 +75,14 @@ def fake_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Fake
 
 @pytest.fixture(scope="session")
 def real_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The real corpus ingested once with the real bundled model (integration tests)."""
+    """The real corpus ingested once with the default backend's real model (integration tests): the
+    product as `make run` builds it. Its threshold is that backend's calibrated default."""
     from assistant.embeddings import get_embedder
     from assistant.ingest import ingest
 
     data = tmp_path_factory.mktemp("real-data")
     real = load_settings(data_dir=data, corpus_dir=CORPUS)
-    ingest(real, get_embedder())
+    ingest(real, get_embedder(real))
     return real
 
 

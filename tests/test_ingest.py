@@ -8,7 +8,7 @@ import pytest
 
 from assistant import store
 from assistant.config import Settings
-from assistant.errors import CorpusError, IndexNotBuilt
+from assistant.errors import CorpusError, EmbedderMismatch, IndexNotBuilt
 from assistant.fakes import FakeEmbeddings, SmallSqlClient
 from assistant.ingest import ingest
 from assistant.retrieve import HybridSearch
@@ -79,6 +79,60 @@ def test_rebuild_re_embeds_everything(settings: Settings) -> None:
     first = ingest(settings, FakeEmbeddings())
     again = ingest(settings, FakeEmbeddings(), rebuild=True)
     assert again.embedded == first.embedded and again.changed
+
+
+def test_the_pointer_records_the_embedder_and_the_stored_dimension(settings: Settings) -> None:
+    ingest(settings, FakeEmbeddings(dims=384, name="model-a"))
+    info = store.active_index(store.make_client(settings), settings)
+    assert info is not None and (info.embedder, info.dimension) == ("model-a", 384)
+
+
+def test_a_question_embedded_by_another_model_fails_naming_both(settings: Settings) -> None:
+    # Same dimension on purpose: Chroma would answer, with vectors that mean nothing to each other.
+    ingest(settings, FakeEmbeddings(dims=384, name="model-a"))
+    with pytest.raises(EmbedderMismatch) as failure:
+        HybridSearch(settings, FakeEmbeddings(dims=384, name="model-b")).search("courtesy credit")
+    message = str(failure.value)
+    assert "\n" not in message and "model-a (384-d)" in message and "model-b" in message
+    assert "assistant ingest --rebuild" in message
+
+
+def test_same_name_but_another_dimension_is_a_mismatch_too(settings: Settings) -> None:
+    ingest(settings, FakeEmbeddings(dims=64, name="model"))
+    with pytest.raises(EmbedderMismatch, match=r"model \(64-d\).*model \(128-d\)"):
+        HybridSearch(settings, FakeEmbeddings(dims=128, name="model")).search("courtesy credit")
+
+
+def test_ingest_with_another_model_re_embeds_everything(settings: Settings) -> None:
+    first = ingest(settings, FakeEmbeddings(dims=64, name="model-a"))
+    other = FakeEmbeddings(dims=128, name="model-b")
+    switched = ingest(settings, other)  # no --rebuild: the model change alone forces it
+    assert other.embedded == switched.embedded == first.embedded and switched.chunks["unchanged"] == 0
+    assert any("model-a (64-d)" in line and "model-b" in line for line in switched.lines())
+    client = store.make_client(settings)
+    info = store.active_index(client, settings)
+    assert info is not None and (info.embedder, info.dimension) == ("model-b", 128)
+    stored = store.read_all(store.collection(client, info.generation), ["embeddings"])["embeddings"]
+    assert {len(v) for v in stored} == {128}  # not one vector copied from model-a
+    assert HybridSearch(settings, other).search("courtesy credit")
+    assert ingest(settings, other).embedded == 0  # and from then on incremental again
+
+
+def test_an_index_that_predates_recording_its_embedder_is_rebuilt_not_trusted(settings: Settings) -> None:
+    embedder = FakeEmbeddings()
+    first = ingest(settings, embedder)
+    client = store.make_client(settings)
+    info = store.active_index(client, settings)
+    assert info is not None
+    client.delete_collection(store.pointer_name(settings))  # (an upsert would merge the old keys in)
+    pointer = store.collection(client, store.pointer_name(settings), create=True)  # as written before
+    pointer.upsert(ids=[store.POINTER_ID], documents=[info.generation], embeddings=[[0.0, 1.0]],
+                   metadatas=[{"collection": info.generation, "chunks": 1, "pages": 5}])
+    with pytest.raises(EmbedderMismatch, match="an unrecorded model"):
+        HybridSearch(settings, embedder).search("courtesy credit")
+    again = ingest(settings, embedder)
+    assert again.embedded == first.embedded
+    assert HybridSearch(settings, embedder).search("courtesy credit")
 
 
 def test_ingest_and_retrieval_read_the_index_page_by_page(settings: Settings, fake_embedder: FakeEmbeddings,

@@ -1,4 +1,4 @@
-"""The real bundled model, the real corpus, a real Chroma: the product as users run it."""
+"""The default backend's real model, the real corpus, a real Chroma: the product as users run it."""
 
 from __future__ import annotations
 
@@ -98,11 +98,11 @@ def chroma_server(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def test_shared_chroma_server(chroma_server: str, tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path / "data", corpus_dir=CORPUS, chroma_url=chroma_server)
-    report = ingest(settings, get_embedder())
+    report = ingest(settings, get_embedder(settings))
     assert report.pages["added"] == 5
     assert not (tmp_path / "data" / "chroma").exists()  # nothing embedded locally
     first, second = Chain(settings), Chain(settings)  # two app instances, one index
     for chain in (first, second):
         result = chain.ask("Can I give a West Virginia client a $20 credit?")
         assert result.guardrails[0].rule == "wv-no-credit" and result.citations
-    assert ingest(settings, get_embedder()).embedded == 0
+    assert ingest(settings, get_embedder(settings)).embedded == 0

@@ -9,6 +9,7 @@ import pytest
 from assistant import cli, store
 from assistant.config import load_settings
 from assistant.errors import IndexNotBuilt, IndexUnavailable
+from assistant.fakes import FakeEmbeddings
 from assistant.models import Chunk
 from tests.servers import free_port
 
@@ -32,7 +33,7 @@ def test_only_our_generations_are_generations(tmp_path: Path, name: str, ours: b
 def test_an_empty_data_dir_is_not_built(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path)
     with pytest.raises(IndexNotBuilt, match="assistant ingest"):
-        store.open_active(store.make_client(settings), settings)
+        store.open_active(store.make_client(settings), settings, FakeEmbeddings())
 
 
 def test_a_server_that_is_down_is_unavailable_not_missing(tmp_path: Path) -> None:
