@@ -40,7 +40,7 @@ DUPLICATE_JACCARD = 0.8
 # A lost-content marker with a line or two around it looks like every other marker: such short
 # gap chunks are never merged as duplicates, each one is a different section's gap.
 SHORT_GAP_TOKENS = 12
-BANK_WEIGHT = 0.5  # the question bank's share in the fusion: half a retriever (chosen on the training sets, docs/metrics.md)
+BANK_WEIGHT = 1.0  # the question bank's share in the fusion, as one retriever's (chosen on the training sets, docs/metrics.md)
 BANK_SECTIONS = 3  # sections of the nearest bank questions that get a vote
 POINTER_CHECK_SECONDS = 5.0
 
