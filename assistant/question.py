@@ -1,8 +1,9 @@
-"""Make the `Question` value: validate the raw input once, then normalize it once.
+"""Make the `Question` value: validate the raw input once, decide follow-up and search text once.
 
-Every later stage (retrieval, composing, guardrails) reads the same value instead of
-re-deriving follow-up status or normalized text from raw strings. Must never consult the index
-or a model: a question means the same whatever the pages say.
+Every later stage (retrieval, composing, rules) reads the same value instead of re-deriving
+follow-up status or search text from raw strings; the rules read the question and the agent's
+earlier turns with their own vocabulary (assistant/rules). Must never consult the index or a
+model: a question means the same whatever the pages say.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from collections.abc import Sequence
 
 from assistant.errors import InvalidQuestion
 from assistant.models import Question
-from assistant.normalize import normalize
 from assistant.text import fold, tokens
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
@@ -54,15 +54,9 @@ def search_text(question: str, previous: str | None) -> str:
 
 def make_question(text: str, history: Sequence[str] = (), business: str | None = None,
                   max_chars: int = 2000) -> Question:
-    """The validated, normalized question; raises `InvalidQuestion` on unusable input."""
+    """The validated question; raises `InvalidQuestion` on unusable input."""
     validate(text, history, max_chars)
     clean = " ".join(text.split())
     follow_up = bool(history) and is_follow_up(clean)
-    current = normalize(clean)
-    previous = normalize(history[-1]) if follow_up else None
-    return Question(
-        text=clean, history=tuple(history), business=business or None, follow_up=follow_up,
-        normalized=current.text, amounts=current.amounts,
-        context=previous.text if previous else "", context_amounts=previous.amounts if previous else (),
-        search_text=search_text(clean, history[-1] if follow_up else None),
-    )
+    return Question(text=clean, history=tuple(history), business=business or None, follow_up=follow_up,
+                    search_text=search_text(clean, history[-1] if follow_up else None))

@@ -1,4 +1,4 @@
-"""The Question value: validation, follow-up detection, normalized text and search text, made once."""
+"""The Question value: validation, follow-up detection and search text, made once."""
 
 from __future__ import annotations
 
@@ -39,15 +39,15 @@ def test_follow_up_detection(question: str, expected: bool) -> None:
 def test_a_follow_up_is_searched_with_the_turn_before() -> None:
     q = make_question("and in West Virginia?", ["what is the credit limit?"])
     assert q.follow_up and q.search_text == "and in West Virginia? what is the credit limit? and in West Virginia?"
-    assert q.context == "what is the credit limit ?"  # normalized: what the rules match on
 
 
 def test_a_self_contained_question_ignores_history() -> None:
     q = make_question("How do I read a  CNG invoice?", ["earlier"])
-    assert not q.follow_up and q.search_text == "How do I read a CNG invoice?" and q.context == ""
+    assert not q.follow_up and q.search_text == "How do I read a CNG invoice?"
 
 
-def test_normalized_form_and_amounts_are_made_once() -> None:
-    q = make_question("W.Va clent wants a $20 credt", business="ignition-interlock")
-    assert "westvirginia" in q.normalized and "credit" in q.normalized
-    assert q.amounts == (20.0,) and q.business == "ignition-interlock"
+def test_the_question_keeps_the_turns_the_rules_read() -> None:
+    # The rules read the text and the earlier turns with their own vocabulary (assistant/rules).
+    q = make_question("W.Va  clent wants a $20 credt", ["earlier", "later"], business="ignition-interlock")
+    assert q.text == "W.Va clent wants a $20 credt" and q.history == ("earlier", "later")
+    assert q.business == "ignition-interlock"
