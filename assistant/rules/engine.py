@@ -40,11 +40,10 @@ QUESTION_VECTORS = 512  # recent questions' vectors kept (a follow-up re-reads i
 
 @dataclass(frozen=True)
 class Labelled:
-    """One rule example as the vote's calibration sees it."""
+    """One example as a rule's vote sees it."""
 
     text: str  # the topic text the engine would embed for it
-    anchored: bool
-    lexicon_fires: bool
+    anchored: bool  # the vote could be asked about it
 
 
 class Engine:
@@ -98,16 +97,27 @@ class Engine:
             self._warm = True
 
     def _examples(self, rule: Rule) -> tuple[list[Labelled], list[Labelled]]:
-        """Every firing example and near-miss as (topic text, anchored, lexicon fires): anchored = the
-        vote could be asked about it (the lexicon fires, or would fire with the vote concept)."""
-        def one(example: ExampleSpec) -> Labelled:
+        """The vote's training examples for `rule`, as (topic text, anchored): its firing examples;
+        as near-misses its own plus every other rule's example on which its lexicon does not fire
+        (a phrasing agents use where this rule does not apply). Anchored: the vote could be asked
+        about it (the lexicon fires on it, or would with the vote concept)."""
+        def one(example: ExampleSpec) -> tuple[Labelled, bool]:
             topic = self.topic([*example.history, example.q])
             fires = self.applies(rule, topic) and self.lexical(rule, topic) is not None
             anchored = fires or self.applies(rule, topic) and self.borderline(rule, topic) is not None
-            return Labelled(topic.text, anchored, fires)
+            return Labelled(topic.text, anchored), fires
 
-        examples = rule.spec.examples
-        return [one(e) for e in examples.fire], [one(e) for e in examples.near_misses]
+        own = rule.spec.examples
+        firing = [one(e)[0] for e in own.fire]
+        near = [one(e)[0] for e in own.near_misses]
+        others = [e for r in self.book.rules if r.id != rule.id for e in r.spec.examples.fire + r.spec.examples.near_misses]
+        taken = {e.text for e in firing + near}
+        for example in others:
+            labelled, fires = one(example)
+            if not fires and labelled.text not in taken:
+                near.append(labelled)
+                taken.add(labelled.text)
+        return firing, near
 
     def _calibrate(self, rule: Rule, firing: list[Labelled], near: list[Labelled],
                    vectors: dict[str, np.ndarray]) -> None:
@@ -116,13 +126,13 @@ class Engine:
         f_texts, n_texts = [e.text for e in firing], [e.text for e in near]
         f_vecs, n_vecs = np.array([vectors[t] for t in f_texts]), np.array([vectors[t] for t in n_texts])
         f_margin, n_margin = loo_margins(f_vecs, n_vecs, f_texts, n_texts)
+        f_anchored = np.array([e.anchored for e in firing], dtype=bool)
         n_anchored = np.array([e.anchored for e in near], dtype=bool)
         threshold = threshold_from(n_margin[n_anchored])
-        missed = [i for i, e in enumerate(firing) if e.anchored and not e.lexicon_fires]
         self.votes[rule.id] = ExampleVote(firing=f_vecs, near=n_vecs, threshold=threshold)
         self.calibration[rule.id] = Calibration(
-            threshold=threshold, anchored_firing=sum(e.anchored for e in firing), anchored_near=int(n_anchored.sum()),
-            lexicon_missed=len(missed), recovered=sum(1 for i in missed if f_margin[i] >= threshold))
+            threshold=threshold, firing=len(firing), near=len(near), anchored_firing=int(f_anchored.sum()),
+            anchored_near=int(n_anchored.sum()), caught=int((f_margin[f_anchored] >= threshold).sum()))
 
     def _vector(self, text: str) -> np.ndarray:
         # Same function as the examples (embed_documents), so the similarity is symmetric whatever

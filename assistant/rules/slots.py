@@ -81,7 +81,9 @@ def amounts(text: str) -> tuple[float, ...]:
         value = _words_to_number(re.split(r"[\s-]+", m.group(1)))
         if value is not None:
             found.append(value)
-    for m in re.finditer(r"\b(?:credit|refund|coupon|comp|waive)\w*\s+(?:them\s+|him\s+|her\s+|the client\s+)?"
+    # A bare number after a credit word or an ask ("credit them 40", "she's asking for 60", "can I do 45").
+    for m in re.finditer(r"\b(?:(?:credit|refund|coupon|comp|waive)\w*|asking for|asks for|asked for|wants|requesting|"
+                         r"demanding|do)\s+(?:them\s+|him\s+|her\s+|the client\s+)?"
                          r"(?:of\s+|for\s+)?(\d+(?:\.\d{1,2})?)\b"
                          r"(?!\s*(?:days?|weeks?|months?|years?|%|percent|times?))", text):
         found.append(float(m.group(1)))

@@ -28,6 +28,7 @@ CONTRACTIONS = [
     (re.compile(r"\bwon'?t\b"), "will not"),
     (re.compile(r"n't\b"), " not"),
     (re.compile(r"\b(is|has|was|are|were|do|does|did|have|had|should|could|would|must|need|ai)nt\b"), r"\1 not"),
+    (re.compile(r"\b(i|you|he|she|we|they|it|that|there|who)'ll\b"), r"\1 will"),  # "she'll get a fee" is future
 ]
 TOKEN = re.compile(r"[a-z0-9$%]+(?:[.,'][a-z0-9]+)*")
 
@@ -37,7 +38,7 @@ def typo_limit(word: str) -> int:
 
 
 def prepare(text: str) -> str:
-    """Folded text with dotted initials joined ("A.R.T." -> "art") and negations opened."""
+    """Folded text with dotted initials joined ("A.R.T." -> "art"), negations and "'ll" opened."""
     text = undot_initials(fold(text)).replace("\u2019", "'")
     for pattern, repl in CONTRACTIONS:
         text = pattern.sub(repl, text)
@@ -77,7 +78,9 @@ class Corrector:
         return sorted(((h[0], int(h[1])) for h in hits if h[0][0] == word[0]), key=lambda h: (h[1], h[0]))
 
     def correct(self, word: str) -> str:
-        if len(word) < MIN_CORRECTED_CHARS or not word.isalpha() or self.known(word):
+        if len(word) < MIN_CORRECTED_CHARS or not word.isalpha() or word in self.known_words or word in self.keep:
             return word
         found = self.candidates(word)
+        if self.known(word):  # a prefix already reads it: only a dropped letter of a longer key word
+            found = [f for f in found if len(f[0]) > len(word)]  # is worth fixing ("settlemnt")
         return found[0][0] if found else word

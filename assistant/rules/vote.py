@@ -71,13 +71,15 @@ def threshold_from(near_margins: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class Calibration:
-    """How one rule's vote was set, for the report and the tests."""
+    """How one rule's vote was set, for the tests and docs/metrics.md."""
 
     threshold: float
+    firing: int  # examples the margin is computed against
+    near: int
     anchored_firing: int  # firing examples the vote could be asked about
-    anchored_near: int  # near-misses the vote could be asked about
-    lexicon_missed: int  # anchored firing examples the phrase lists alone do not fire
-    recovered: int  # of those, how many the vote fires under leave-one-out
+    anchored_near: int  # near-misses the vote could be asked about: they set the threshold
+    caught: int  # anchored firing examples whose leave-one-out margin clears the threshold: had the
+    #              phrase lists missed their concept, the vote would still have fired the rule
 
 
 @dataclass(frozen=True, eq=False)
