@@ -30,7 +30,7 @@ CONCEPTS_FILE = "concepts.yaml"
 @dataclass(frozen=True)
 class Rule:
     spec: RuleSpec
-    reads: frozenset[str]  # every concept and slot name its conditions and vote mention
+    reads: frozenset[str]  # the concept and slot names its conditions need present (none under a `not`)
     citation: CitationSource
 
     @property
@@ -96,11 +96,11 @@ def build(rules: RuleFile, concepts: ConceptFile, folder: Path) -> RuleBook:
         raise RuleBookError(f"{RULES_FILE}: " + "; ".join(problems))
     compiled = []
     for r in rules.rules:
-        reads = set(names_in(r.when))
+        reads = names_in(r.when, positive=True)
         for o in r.outcomes:
-            reads |= names_in(o.when) if o.when else set()
+            reads |= names_in(o.when, positive=True) if o.when else set()
         if r.vote:
-            reads |= {r.vote.concept} | (names_in(r.vote.when) if r.vote.when else set())
+            reads |= {r.vote.concept} | (names_in(r.vote.when, positive=True) if r.vote.when else set())
         source = CitationSource(page=r.source.page, section=r.source.section,
                                 anchor=slugify(innermost_heading(r.source.section)))
         compiled.append(Rule(spec=r, reads=frozenset(reads), citation=source))

@@ -12,8 +12,8 @@ Two signals decide whether a rule fires, in this order:
    the cap to escalate). Without an embedder (pure-lexicon mode) step 2 never fires.
 
 On a turn that continues an earlier topic, a rule is evaluated only if the new turn supplies
-something the rule reads (a state, an amount, a cause, an intent...): an unrelated new question
-does not inherit the earlier turn's verdicts. A rule whose `suppressed_by` rule denies is moot.
+something the rule needs present (a state, an amount, a cause, an intent...; not what it only
+reads under a `not`): an unrelated new question does not inherit the earlier turn's verdicts. A rule whose `suppressed_by` rule denies is moot.
 Verdicts are values in the `Answer`, never exceptions and never written into its body.
 """
 

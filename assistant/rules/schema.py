@@ -62,16 +62,17 @@ for _model in (AllOf, AnyOf, NotOf):
     _model.model_rebuild()
 
 
-def names_in(cond: Condition) -> set[str]:
-    """The concept and slot names a condition reads."""
+def names_in(cond: Condition, positive: bool = False) -> set[str]:
+    """The concept and slot names a condition reads; with `positive`, only those it needs present
+    (not those under a `not`)."""
     if isinstance(cond, str):
         return {cond}
     if isinstance(cond, AllOf):
-        return set().union(*(names_in(c) for c in cond.all))
+        return set().union(*(names_in(c, positive) for c in cond.all))
     if isinstance(cond, AnyOf):
-        return set().union(*(names_in(c) for c in cond.any))
+        return set().union(*(names_in(c, positive) for c in cond.any))
     if isinstance(cond, NotOf):
-        return names_in(cond.not_)
+        return set() if positive else names_in(cond.not_)
     return {cond.slot}
 
 
