@@ -13,8 +13,12 @@ Two signals decide whether a rule fires, in this order:
 
 On a turn that continues an earlier topic, a rule is evaluated only if the new turn supplies
 something the rule needs present (a state, an amount, a cause, an intent...; not what it only
-reads under a `not`): an unrelated new question does not inherit the earlier turn's verdicts. A rule whose `suppressed_by` rule denies is moot.
-Verdicts are values in the `Answer`, never exceptions and never written into its body.
+reads under a `not`): an unrelated new question does not inherit the earlier turn's verdicts.
+A rule whose `suppressed_by` rule denies is moot. Verdicts are values in the `Answer`, never
+exceptions and never written into its body.
+
+Must never consult retrieval, the pages or a draft answer, and never take a parameter from the
+question: the rules hold whatever the pages, the question or a draft says.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class Engine:
         self._warm = embedder is None
         self._lock = threading.Lock()
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._example_vectors: dict[str, np.ndarray] = {}
 
     # -- the lexicon ---------------------------------------------------------------------------------------
     def topic(self, turns: Sequence[str]) -> Topic:
@@ -91,6 +96,7 @@ class Engine:
             prepared = {r.id: self._examples(r) for r in self.book.rules}
             texts = sorted({e.text for firing, near in prepared.values() for e in firing + near})
             vectors = dict(zip(texts, unit_rows(self.embedder.embed_documents(texts)), strict=True))
+            self._example_vectors = vectors  # a question worded like an example needs no new vector
             for rule in self.book.rules:
                 firing, near = prepared[rule.id]
                 self._calibrate(rule, firing, near, vectors)
@@ -137,6 +143,8 @@ class Engine:
     def _vector(self, text: str) -> np.ndarray:
         # Same function as the examples (embed_documents), so the similarity is symmetric whatever
         # query/passage prefixes a model adds.
+        if text in self._example_vectors:
+            return self._example_vectors[text]
         with self._lock:
             if text in self._vectors:
                 self._vectors.move_to_end(text)
