@@ -87,6 +87,12 @@ def amounts(text: str) -> tuple[float, ...]:
                          r"(?:of\s+|for\s+)?(\d+(?:\.\d{1,2})?)\b"
                          r"(?!\s*(?:days?|weeks?|months?|years?|%|percent|times?))", text):
         found.append(float(m.group(1)))
+    # A turn that is only a number ("sixty", "45?") answers an earlier "how much": it is an amount.
+    if not found and (alone := re.fullmatch(rf"\s*\$?(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})\s*[?.!]*\s*", text)):
+        value = float(alone.group(1)) if alone.group(1)[0].isdigit() else _words_to_number(
+            re.split(r"[\s-]+", alone.group(1)))
+        if value is not None:
+            found.append(value)
     return tuple(found)
 
 

@@ -94,11 +94,10 @@ def test_history_alone_does_not_fire_on_an_unrelated_new_question() -> None:
                  ["can I give a WV client a $20 credit?"]) == {}
 
 
-def test_the_same_input_gives_the_same_verdicts() -> None:
-    engine = Engine(default_book(), FakeEmbeddings())
+def test_the_same_input_gives_the_same_verdicts(voting: Engine) -> None:
     question = make_question("WV client wants something for the trouble, ok?")
-    assert engine.evaluate(question) == engine.evaluate(question) == Engine(default_book(), FakeEmbeddings()).evaluate(
-        question)
+    again = Engine(default_book(), FakeEmbeddings())  # a second engine, its own warm-up: the same verdicts
+    assert voting.evaluate(question) == voting.evaluate(question) == again.evaluate(question)
 
 
 def test_example_vectors_are_computed_once_per_engine_at_warm_up() -> None:
@@ -119,30 +118,38 @@ def test_pure_lexicon_mode_needs_no_embedder() -> None:
     assert engine.votes == {} and engine.evaluate(make_question("Can I give a $50 credit?"))[0].action == "escalate"
 
 
-def test_the_vote_decides_a_borderline_question_and_only_that(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A West Virginia question with no credit word the phrase lists know is borderline for
-    # wv-no-credit: the vote decides. A question without West Virginia is not asked about at all.
-    engine = Engine(default_book(), FakeEmbeddings())
-    engine.warm_up()
+def test_the_vote_decides_a_borderline_question_and_only_that(voting: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A West Virginia question about money or trouble with no credit word the phrase lists know is
+    # borderline for wv-no-credit: the vote decides. Without West Virginia it is not asked at all.
+    engine = voting
     borderline = make_question("my WV client would like something for her trouble today")
     assert "wv-no-credit" not in {v.rule for v in Engine(default_book()).evaluate(borderline)}  # the lexicon alone
     monkeypatch.setitem(engine.votes, "wv-no-credit", YES)
     assert {v.rule: v.action for v in engine.evaluate(borderline)}["wv-no-credit"] == "deny"
     assert "wv-no-credit" not in {v.rule for v in engine.evaluate(make_question("my Ohio client would like something"))}
+    assert "wv-no-credit" not in {v.rule for v in engine.evaluate(make_question("my WV client is driving to Ohio"))}
 
 
-def test_the_vote_supplies_a_concept_but_the_conditions_still_decide(monkeypatch: pytest.MonkeyPatch) -> None:
-    engine = Engine(default_book(), FakeEmbeddings())
-    engine.warm_up()
+def test_the_vote_supplies_a_concept_but_the_conditions_still_decide(voting: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = voting
+    monkeypatch.setitem(engine.votes, "reset-refund", YES)
+    decide = {q: {v.rule: v.action for v in engine.evaluate(make_question(q))} for q in [
+        "she failed a blow and got reset, can we sort that out for her?",
+        "she got reset, can we sort that out for her?"]}
+    assert list(decide.values()) == [{"reset-refund": "deny"}, {"reset-refund": "caution"}]  # the cause decides
+
+
+def test_a_rule_without_a_vote_is_never_asked(voting: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = voting
+    assert default_book().rule("credit-cap").spec.vote is None and "credit-cap" not in engine.votes
     monkeypatch.setitem(engine.votes, "credit-cap", YES)
-    assert {v.rule: v.action for v in engine.evaluate(make_question("she wants $80 for her trouble"))} == {
-        "credit-cap": "escalate"}
-    assert engine.evaluate(make_question("she wants $30 for all this")) == []  # $30 is under the cap
+    assert engine.evaluate(make_question("client paid $120 for the removal")) == []
 
 
-def test_every_rule_gets_a_vote_threshold_from_its_examples() -> None:
-    engine = Engine(default_book(), FakeEmbeddings())
-    engine.warm_up()
+def test_every_rule_gets_a_vote_threshold_from_its_examples(voting: Engine) -> None:
+    engine = voting
+    voting = {r.id for r in default_book().rules if r.spec.vote}
+    assert set(engine.calibration) == voting
     for rule_id, calibration in engine.calibration.items():
         assert calibration.anchored_near >= 2, rule_id  # else the vote would be off (infinite threshold)
         assert calibration.threshold >= 0.0

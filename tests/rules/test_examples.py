@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.fakes import FakeEmbeddings
 from assistant.question import make_question
 from assistant.rules import Engine, default_book, evaluate
 from assistant.rules.schema import ExampleSpec
@@ -31,13 +30,6 @@ def check(rule: str, example: ExampleSpec, fired: dict[str, str]) -> None:
 def test_example_in_lexicon_mode(rule: str, example: ExampleSpec) -> None:
     fired = {v.rule: v.action for v in evaluate(make_question(example.q, example.history))}
     check(rule, example, fired)
-
-
-@pytest.fixture(scope="module")
-def voting() -> Engine:
-    engine = Engine(BOOK, FakeEmbeddings())
-    engine.warm_up()
-    return engine
 
 
 @pytest.mark.parametrize("rule,example", CASES)
