@@ -38,8 +38,8 @@ def typo_limit(word: str) -> int:
 
 
 def prepare(text: str) -> str:
-    """Folded text with dotted initials joined ("A.R.T." -> "art"), negations and "'ll" opened."""
-    text = undot_initials(fold(text)).replace("\u2019", "'")
+    """Folded text with dotted initials joined ("A.R.T." -> "art"), negations and "'ll" opened, "%" as "percent"."""
+    text = undot_initials(fold(text)).replace("\u2019", "'").replace("%", " percent")
     for pattern, repl in CONTRACTIONS:
         text = pattern.sub(repl, text)
     return text
