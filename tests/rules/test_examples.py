@@ -1,8 +1,8 @@
 """Every example in corpus/rules.yaml behaves as labelled: one test per example, generated from the file.
 
 A firing example must give its rule the labelled action; a near-miss must not fire its rule.
-Run in pure-lexicon mode (no embedder), the mode every unit test and a model-less tool gets, with
-the fake embedder's vote on, and (integration) with the real model's vote, the chain's mode.
+Run in pure-lexicon mode (no embedder), the mode every unit test and a model-less tool gets, and
+with the fake embedder's vote on; tests/test_integration.py runs them with the real model's vote.
 """
 
 from __future__ import annotations
@@ -35,13 +35,6 @@ def test_example_in_lexicon_mode(rule: str, example: ExampleSpec) -> None:
 @pytest.mark.parametrize("rule,example", CASES)
 def test_example_with_the_vote(rule: str, example: ExampleSpec, voting: Engine) -> None:
     fired = {v.rule: v.action for v in voting.evaluate(make_question(example.q, example.history))}
-    check(rule, example, fired)
-
-
-@pytest.mark.integration
-@pytest.mark.parametrize("rule,example", CASES)
-def test_example_with_the_real_models_vote(rule: str, example: ExampleSpec, real_chain) -> None:  # type: ignore[no-untyped-def]
-    fired = {v.rule: v.action for v in real_chain.rule_engine.evaluate(make_question(example.q, example.history))}
     check(rule, example, fired)
 
 
