@@ -19,7 +19,16 @@ from assistant.markup import innermost_heading, slugify
 from assistant.models import CitationSource
 from assistant.output_filter import BANNED
 from assistant.rules.concepts import Lexicon
-from assistant.rules.schema import BUILTIN_SLOTS, ConceptFile, OutcomeSpec, RuleFile, RuleSpec, names_in, parameters_in
+from assistant.rules.schema import (
+    BUILTIN_SLOTS,
+    ConceptFile,
+    OutcomeSpec,
+    RuleFile,
+    RuleSpec,
+    names_in,
+    parameters_in,
+    read_yaml,
+)
 from assistant.rules.slots import STATE_NAMES, STATE_WORDS
 from assistant.rules.sources import money, parameter_problems
 
@@ -109,8 +118,6 @@ def build(rules: RuleFile, concepts: ConceptFile, folder: Path) -> RuleBook:
 
 def load_book(folder: Path) -> RuleBook:
     """The rule book next to the pages in `folder` (rules.yaml + concepts.yaml)."""
-    from assistant.rules.schema import read_yaml
-
     rules = cast(RuleFile, read_yaml(folder / RULES_FILE, RuleFile))
     concepts = cast(ConceptFile, read_yaml(folder / CONCEPTS_FILE, ConceptFile))
     return build(rules, concepts, folder)

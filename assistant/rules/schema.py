@@ -9,6 +9,7 @@ Must never hold behaviour: what a condition means is decided in `conditions.py`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal, TypeAlias
 
@@ -104,8 +105,6 @@ class ConceptFile(Data):
 
     @model_validator(mode="after")
     def _names(self) -> ConceptFile:
-        import re
-
         for name in self.concepts:
             if not re.match(NAME, name):
                 raise ValueError(f"concept name {name!r}: lower-case words joined by '-'")
