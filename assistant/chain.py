@@ -1,6 +1,6 @@
 """`ask(question, history, business) -> Answer`: the one path every caller (CLI, UI, evals, benchmarks) uses.
 
-    make_question -> retrieve (hybrid) -> compose (extractive) -> guardrails -> links -> output filter
+    make_question -> retrieve (hybrid) -> compose (extractive) -> rules -> links -> output filter
 
 The raw text becomes a `Question` once; each stage reads that value and returns a value. A future
 LLM backend replaces `compose` only; validation, retrieval, the rules, the links and the final
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import cached_property
 
 from assistant import answer as composer
-from assistant import guardrails, links, output_filter
+from assistant import links, output_filter, rules
 from assistant.config import Settings
 from assistant.embeddings import Embedder, get_embedder
 from assistant.errors import ConfigError, InvalidQuestion
@@ -52,13 +52,22 @@ class Chain:
         embedder = self._embedder or get_embedder(self.settings)
         return HybridSearch(self.settings, embedder, self._client)
 
+    @cached_property
+    def rule_engine(self) -> rules.Engine:
+        """The rules next to the pages (corpus/rules.yaml, concepts.yaml), voting with the search's model."""
+        return rules.Engine(rules.load_book(self.settings.corpus_dir), self.search.embedder)
+
     def warm_up(self) -> None:
-        """Load the index and model, and check every guardrail's source section is indexed."""
+        """Load the index, the model and the rules; refuse to start when a rule's page section or
+        quote is no longer in the index; embed the rules' examples once."""
         snapshot = self.search.snapshot
         if not self._rules_checked:
-            guardrails.check_rule_sources({(c.page, c.section) for c in snapshot.chunks})
+            engine = self.rule_engine
+            rules.check_sources([r.spec for r in engine.book.rules],
+                                rules.section_texts((c.page, c.section, c.text) for c in snapshot.chunks))
             if problem := unknown_business(self.settings.business, snapshot.businesses):
                 raise ConfigError(f"ASSISTANT_BUSINESS: {problem}")
+            engine.warm_up()
             self._rules_checked = True
         self.search.embedder.embed_query("warm up")
 
@@ -78,7 +87,7 @@ class Chain:
         draft = self.compose(asked, passages, self.settings)
         t2 = time.perf_counter()
         result = Answer(question=question, answer=draft.answer, abstained=draft.abstained,
-                        citations=draft.citations, guardrails=guardrails.evaluate(asked), see_also=draft.see_also)
+                        citations=draft.citations, guardrails=self.rule_engine.evaluate(asked), see_also=draft.see_also)
         result = output_filter.apply(links.attach(result, self.settings.ui_base_url))
         t3 = time.perf_counter()
         return result.model_copy(update={"timings_ms": Timings(

@@ -7,7 +7,8 @@
      ├── IndexUnavailable        the index is there but can't be reached (Chroma server down)
      ├── EmbedderMismatch        the index was built by another embedding model than the one asking
      ├── InvalidQuestion         empty, too long, or binary/control-character input
-     ├── RuleSourceMissing       a guardrail cites a page section the index no longer has
+     ├── RuleBookError           corpus/rules.yaml or concepts.yaml is malformed or contradicts itself
+     ├── RuleSourceMissing       a rule's page section or quote is no longer in the index (names the rule)
      └── EvalSetError            an eval case file is malformed (names file, case and key)
 
 A guardrail override is never an exception: it is a `Verdict` inside the `Answer`.
@@ -47,6 +48,10 @@ class EmbedderMismatch(AssistantError):
 
 
 class InvalidQuestion(AssistantError):
+    pass
+
+
+class RuleBookError(AssistantError):
     pass
 
 

@@ -103,11 +103,6 @@ class Question(Frozen):
     text: str  # as asked, whitespace folded
     history: tuple[str, ...] = ()  # the agent's earlier turns, oldest first
     business: str | None = None  # the line of business the answer must come from; None = decided per question
-    follow_up: bool = False  # leans on the turn before ("and in West Virginia?")
-    normalized: str  # folded, typo-corrected, state names unified: what the rules match on
-    amounts: tuple[float, ...] = ()  # money amounts in the question
-    context: str = ""  # the turn before, normalized, when this is a follow-up
-    context_amounts: tuple[float, ...] = ()
     search_text: str  # what retrieval and sentence choice look for
 
 
@@ -125,7 +120,7 @@ class Answer(Frozen):
 
 
 class Draft(Frozen):
-    """The composer's output before guardrails: what `answer.compose` hands to `guardrails`."""
+    """The composer's output before the rules: what `answer.compose` hands on."""
 
     answer: str
     abstained: bool

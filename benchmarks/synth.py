@@ -52,7 +52,7 @@ def generate(real_corpus: Path, out: Path, pages: int, seed: int = SEED) -> Path
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    for real in real_corpus.glob("*.md"):
+    for real in [*real_corpus.glob("*.md"), *real_corpus.glob("*.yaml")]:  # the pages and the rules next to them
         shutil.copy(real, out / real.name)
     for n in range(pages):
         title, business = rng.choice(titles)

@@ -83,7 +83,7 @@ def test_verdicts_stay_apart_from_the_body_and_lead_the_presented_text(chain: Ch
     result = chain.ask("Can I give a West Virginia client a $20 credit?")
     assert result.guardrails[0].rule == "wv-no-credit"
     assert "Not allowed" not in result.answer  # the body is the composed quote only
-    assert answer_text(result).startswith("Not allowed: No courtesy credits")
+    assert answer_text(result).startswith("Not allowed: We cannot provide any courtesy credits for West Virginia")
 
 
 def test_every_stage_is_timed(chain: Chain) -> None:
@@ -119,3 +119,30 @@ def test_a_rule_whose_source_section_disappeared_fails_loudly(settings: Settings
     ingest(settings, embedder)
     with pytest.raises(RuleSourceMissing, match="reset-refund"):
         Chain(settings, embedder=embedder).ask("can I refund a reset fee?")
+
+
+def test_a_page_that_no_longer_says_what_a_rule_enforces_stops_the_start(settings: Settings, corpus_copy) -> None:  # type: ignore[no-untyped-def]
+    page = corpus_copy / "client-courtesy-credits.md"
+    page.write_text(page.read_text().replace("up to $35", "up to $50"))
+    embedder = FakeEmbeddings()
+    ingest(settings, embedder)
+    with pytest.raises(RuleSourceMissing, match=r"credit-cap: client-courtesy-credits / .* no longer says .*\$35") as err:
+        Chain(settings, embedder=embedder).warm_up()
+    assert "wv-no-credit" not in str(err.value)
+
+
+def test_changing_the_cap_is_a_data_edit_of_the_rules_file_and_the_page(settings: Settings, corpus_copy) -> None:  # type: ignore[no-untyped-def]
+    rules_file, page = corpus_copy / "rules.yaml", corpus_copy / "client-courtesy-credits.md"
+    rules_file.write_text(rules_file.read_text().replace("cap: 35", "cap: 40").replace("up to $35", "up to $40"))
+    page.write_text(page.read_text().replace("up to $35", "up to $40"))
+    embedder = FakeEmbeddings()
+    ingest(settings, embedder)
+    chain = Chain(settings, embedder=embedder)
+    assert "credit-cap" not in {v.rule for v in chain.ask("can I give a $38 courtesy credit?").guardrails}
+    over = chain.ask("can I give a $45 courtesy credit?").guardrails
+    assert [(v.rule, v.action) for v in over] == [("credit-cap", "escalate")] and "$40" in over[0].message
+
+
+def test_the_rules_vote_with_the_chains_embedder(chain: Chain) -> None:
+    chain.warm_up()
+    assert chain.rule_engine.embedder is chain.search.embedder and chain.rule_engine.votes

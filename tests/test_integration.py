@@ -17,7 +17,9 @@ from assistant.embeddings import get_embedder
 from assistant.ingest import ingest
 from assistant.models import Answer
 from assistant.present import answer_text
+from assistant.question import make_question
 from tests.conftest import CORPUS
+from tests.rules.test_examples import CASES, check
 from tests.servers import free_port, wait_for_port
 
 pytestmark = pytest.mark.integration
@@ -51,6 +53,13 @@ def test_every_rule_through_ask_json(question: str, rule: str, action: str, real
     assert shown.startswith({"deny": "Not allowed:", "escalate": "Escalate:"}[action])
     assert "settlement" not in shown.lower()
     assert "page=" in verdicts[rule]["citation"]["url"]
+
+
+@pytest.mark.parametrize("rule,example", CASES)
+def test_rule_example_with_the_real_models_vote(rule: str, example, real_chain: Chain) -> None:  # type: ignore[no-untyped-def]
+    # Every corpus/rules.yaml example, as the chain decides it (phrase lists, then the real model's vote).
+    fired = {v.rule: v.action for v in real_chain.rule_engine.evaluate(make_question(example.q, example.history))}
+    check(rule, example, fired)
 
 
 def test_follow_up_through_the_cli(real_index: Settings, monkeypatch: pytest.MonkeyPatch,

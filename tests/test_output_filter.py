@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant import guardrails, links, output_filter
+from assistant import links, output_filter, rules
 from assistant.errors import InvalidQuestion
 from assistant.models import Answer
 from assistant.output_filter import BANNED, scrub
@@ -51,7 +51,7 @@ def test_no_input_makes_the_banned_term_appear(question: str, history: list[str]
     except InvalidQuestion as exc:  # rejected input: the one line the agent sees must be clean too
         assert BANNED not in skeleton(str(exc))
         return
-    answer = Answer(question=question, answer=draft, abstained=False, guardrails=guardrails.evaluate(asked))
+    answer = Answer(question=question, answer=draft, abstained=False, guardrails=rules.evaluate(asked))
     answer = output_filter.apply(links.attach(answer, "http://ui"))
     for said in [answer_text(answer), *(v.message for v in answer.guardrails)]:
         assert BANNED not in skeleton(said)

@@ -1,11 +1,11 @@
-"""The Question value: validation, follow-up detection, normalized text and search text, made once."""
+"""The Question value: validation, follow-up detection and search text, made once."""
 
 from __future__ import annotations
 
 import pytest
 
 from assistant.errors import InvalidQuestion
-from assistant.question import is_follow_up, make_question
+from assistant.question import make_question
 
 P = pytest.param
 
@@ -24,22 +24,9 @@ def test_history_turns_are_validated_too() -> None:
         make_question("and then?", ["bad\x00"])
 
 
-@pytest.mark.parametrize("question,expected", [
-    P("and if the client lives in West Virginia?", True, id="and-start"),
-    P("what about Ohio?", True, id="what-about"),
-    P("Texas?", True, id="terse"),
-    P("does that apply to her?", True, id="points-back"),
-    P("How do I read a CNG invoice?", False, id="self-contained"),
-    P("can I give a courtesy credit to a client whose service center was closed", False, id="long-question"),
-])
-def test_follow_up_detection(question: str, expected: bool) -> None:
-    assert is_follow_up(question) is expected
-
-
 def test_with_history_the_search_text_is_the_question_in_context() -> None:
     q = make_question("and in West Virginia?", ["what is the credit limit?"])
-    assert q.follow_up and q.search_text == "and in West Virginia? what is the credit limit? and in West Virginia?"
-    assert q.context == "what is the credit limit ?"  # normalized: what the rules match on
+    assert q.search_text == "and in West Virginia? what is the credit limit? and in West Virginia?"
 
 
 def test_the_context_is_the_last_two_turns() -> None:
@@ -49,15 +36,11 @@ def test_the_context_is_the_last_two_turns() -> None:
 
 def test_without_history_the_question_is_searched_alone() -> None:
     q = make_question("How do I read a  CNG invoice?")
-    assert not q.follow_up and q.search_text == "How do I read a CNG invoice?" and q.context == ""
+    assert q.search_text == "How do I read a CNG invoice?"
 
 
-def test_a_self_contained_question_does_not_widen_the_rules_context() -> None:
-    q = make_question("How do I read a CNG invoice?", ["earlier"])
-    assert not q.follow_up and q.context == ""
-
-
-def test_normalized_form_and_amounts_are_made_once() -> None:
-    q = make_question("W.Va clent wants a $20 credt", business="ignition-interlock")
-    assert "westvirginia" in q.normalized and "credit" in q.normalized
-    assert q.amounts == (20.0,) and q.business == "ignition-interlock"
+def test_the_question_keeps_the_turns_the_rules_read() -> None:
+    # The rules read the text and the earlier turns with their own vocabulary (assistant/rules).
+    q = make_question("W.Va  clent wants a $20 credt", ["earlier", "later"], business="ignition-interlock")
+    assert q.text == "W.Va clent wants a $20 credt" and q.history == ("earlier", "later")
+    assert q.business == "ignition-interlock"

@@ -1,0 +1,98 @@
+"""One turn read into concepts and slots, and the agent's turns folded into the topic the rules see.
+
+A turn is read alone (`read`). Turns are then folded oldest first:
+
+- a turn with no intent of its own ("her address is in West Virginia", "what if it's $80?")
+  continues the topic: its concepts are added and the slots it fills replace the earlier ones;
+- a turn with an intent of its own continues the topic with a new ask: its intents replace the
+  earlier ones ("can I give him that guy's email then?" keeps the person from before);
+- a self-contained turn, one with its own intent and its own subject (the fee, invoice, plan, ...
+  it is about) while the topic is about a different subject, starts a new topic: nothing earlier
+  carries ("How do I read a CNG invoice?" after a credit question).
+
+Concepts that fill the same slot (concepts.yaml `slot:`) replace each other, so "it was a device
+issue after all" replaces the earlier "failed blow". No list of follow-up openings is used: what a
+turn contributes decides. Must never look at rules: the topic is a fact about the conversation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from assistant.rules.concepts import Lexicon
+from assistant.rules.slots import Slots, read_slots
+from assistant.rules.typos import prepare, tokens
+
+SUBJECT = "subject"  # the slot whose concepts say what a question is about
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One turn: its typo-corrected words, the concepts found in them and the slots filled."""
+
+    text: str
+    words: tuple[str, ...]
+    concepts: frozenset[str]
+    slots: Slots
+
+    @property
+    def supplies(self) -> frozenset[str]:
+        return self.concepts | self.slots.filled()
+
+
+@dataclass(frozen=True)
+class Topic:
+    """What the rules see: the concepts and slots of the turns the newest one continues."""
+
+    concepts: frozenset[str]
+    slots: Slots
+    texts: tuple[str, ...]  # the turns that make the topic, oldest first
+    supplied: frozenset[str]  # concept and slot names the newest turn itself supplied
+    continued: bool  # the newest turn leans on earlier turns
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.texts)
+
+
+@lru_cache(maxsize=4096)
+def read(text: str, lexicon: Lexicon) -> Reading:
+    prepared = prepare(text)
+    words = [lexicon.corrector.correct(w) for w in tokens(prepared)]
+    corrected = " ".join(words)
+    return Reading(text=text, words=tuple(words), concepts=lexicon.find(words),
+                   slots=read_slots(text, prepared, corrected))
+
+
+def _slots_filled(concepts: frozenset[str], lexicon: Lexicon) -> set[str]:
+    return {lexicon.slot_of[c] for c in concepts if c in lexicon.slot_of}
+
+
+def starts_new_topic(turn: Reading, topic: Topic, lexicon: Lexicon) -> bool:
+    """Its own intent and its own subject, while the topic is about something else."""
+    def subjects(concepts: frozenset[str]) -> frozenset[str]:
+        return frozenset(c for c in concepts if lexicon.slot_of.get(c) == SUBJECT)
+
+    mine, theirs = subjects(turn.concepts), subjects(topic.concepts)
+    return bool(turn.concepts & lexicon.intents) and bool(mine) and bool(theirs) and not mine & theirs
+
+
+def fold(turns: Sequence[Reading], lexicon: Lexicon) -> Topic:
+    """The topic of the newest turn, given the turns before it (oldest first)."""
+    topic: Topic | None = None
+    for turn in turns:
+        if topic is None or starts_new_topic(turn, topic, lexicon):
+            topic = Topic(turn.concepts, turn.slots, (turn.text,), turn.supplies, continued=False)
+            continue
+        dropped: set[str] = set()
+        if turn.concepts & lexicon.intents:
+            dropped |= topic.concepts & lexicon.intents
+        refilled = _slots_filled(turn.concepts, lexicon)
+        dropped |= {c for c in topic.concepts if lexicon.slot_of.get(c) in refilled}
+        topic = Topic(concepts=(topic.concepts - dropped) | turn.concepts, slots=topic.slots.updated(turn.slots),
+                      texts=topic.texts + (turn.text,), supplied=turn.supplies, continued=True)
+    if topic is None:
+        raise ValueError("no turns to fold")
+    return topic

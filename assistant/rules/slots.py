@@ -1,0 +1,148 @@
+"""Slots filled by code rather than phrase lists: money amounts, fractions, states, the banned term.
+
+Amounts: "$50", "50 dollars", "fifty bucks", "credit them 40". Fractions: "70 percent", "70%",
+"half", "two thirds". States: the US state names, every way agents write West Virginia, and
+two-letter codes written in capitals. The banned term: any spelling output_filter.py would catch.
+Pure functions of one turn's text; carrying slots across turns is conversation.py's job.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from assistant.output_filter import contains_banned
+
+NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
+    "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+}
+MONEY_UNIT = r"(?:dollars?|bucks?|usd|dolars?)"
+_NUMBER_WORD = "|".join(list(NUMBER_WORDS) + ["hundred", "thousand"])
+SPELLED_NUMBER = rf"(?:(?:a|an|and|{_NUMBER_WORD})[\s-]+)*(?:{_NUMBER_WORD})"
+FRACTION_WORDS = {"half": 0.5, "a third": 1 / 3, "one third": 1 / 3, "two thirds": 2 / 3, "a quarter": 0.25,
+                  "one quarter": 0.25, "three quarters": 0.75}
+WEST_VIRGINIA = re.compile(
+    r"\bwest[\s-]*virgin\w*|\bw\.?\s?virgin\w*|\bwest[\s.-]*va\b\.?|\bmountain state\b|"
+    r"\bw\.?\s?va\b\.?|\bw\.\s?v\.?(?=[\s,;:?!)]|$)|\bwv\b|\bwestvirginia\b")
+STATES = {
+    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA", "colorado": "CO",
+    "connecticut": "CT", "delaware": "DE", "florida": "FL", "georgia": "GA", "hawaii": "HI", "idaho": "ID",
+    "illinois": "IL", "indiana": "IN", "iowa": "IA", "kansas": "KS", "kentucky": "KY", "louisiana": "LA",
+    "maine": "ME", "maryland": "MD", "massachusetts": "MA", "michigan": "MI", "minnesota": "MN",
+    "mississippi": "MS", "missouri": "MO", "montana": "MT", "nebraska": "NE", "nevada": "NV",
+    "new hampshire": "NH", "new jersey": "NJ", "new mexico": "NM", "new york": "NY", "north carolina": "NC",
+    "north dakota": "ND", "ohio": "OH", "oklahoma": "OK", "oregon": "OR", "pennsylvania": "PA",
+    "rhode island": "RI", "south carolina": "SC", "south dakota": "SD", "tennessee": "TN", "texas": "TX",
+    "utah": "UT", "vermont": "VT", "virginia": "VA", "washington": "WA", "west virginia": "WV",
+    "wisconsin": "WI", "wyoming": "WY",
+}
+STATE_NAMES = {code: name.title() for name, code in STATES.items()}
+STATE_WORDS = frozenset(w for name in STATES for w in name.split())  # part of the typo vocabulary
+_STATE_NAME = re.compile(r"\b(" + "|".join(sorted((n for n in STATES if n != "west virginia"), key=len, reverse=True))
+                         + r")\b")
+# Two-letter codes count only in capitals ("TX", "NY"), and not those that are also words or
+# titles when shouted ("CLIENT IS IN COLLECTION", "OK", "MS", "DR").
+AMBIGUOUS_CODES = frozenset("AL AR CO DE GA HI ID IN LA MA MD ME MO MS OH OK OR PA".split())
+_STATE_CODE = re.compile(r"\b(" + "|".join(sorted(set(STATES.values()) - AMBIGUOUS_CODES)) + r")\b")
+
+
+def _words_to_number(words: list[str]) -> float | None:
+    total, current, seen = 0, 0, False
+    for w in words:
+        if w in ("a", "an") and not seen:
+            current = 1
+        elif w in NUMBER_WORDS:
+            current += NUMBER_WORDS[w]
+            seen = True
+        elif w == "hundred":
+            current = max(current, 1) * 100
+            seen = True
+        elif w == "thousand":
+            total += max(current, 1) * 1000
+            current, seen = 0, True
+        elif w == "and":
+            continue
+        else:
+            return None
+    return float(total + current) if seen else None
+
+
+def amounts(text: str) -> tuple[float, ...]:
+    """Money amounts in folded text: "$50", "50 dollars", "fifty bucks", "seventy five dollars"."""
+    found: list[float] = []
+    for m in re.finditer(r"(?:\$|usd\s?)\s*(\d[\d,]*(?:\.\d{1,2})?)", text):
+        found.append(float(m.group(1).replace(",", "")))
+    for m in re.finditer(rf"(?<![$\d.,])(\d[\d,]*(?:\.\d{{1,2}})?)\s*{MONEY_UNIT}\b", text):
+        found.append(float(m.group(1).replace(",", "")))
+    for m in re.finditer(rf"\b({SPELLED_NUMBER})[\s-]+{MONEY_UNIT}\b", text):
+        value = _words_to_number(re.split(r"[\s-]+", m.group(1)))
+        if value is not None:
+            found.append(value)
+    # A bare number after a credit word or an ask ("credit them 40", "she's asking for 60", "can I do 45").
+    for m in re.finditer(r"\b(?:(?:credit|refund|coupon|comp|waive)\w*|asking for|asks for|asked for|wants|requesting|"
+                         r"demanding|do)\s+(?:them\s+|him\s+|her\s+|the client\s+)?"
+                         r"(?:of\s+|for\s+)?(\d+(?:\.\d{1,2})?)\b"
+                         r"(?!\s*(?:days?|weeks?|months?|years?|%|percent|times?))", text):
+        found.append(float(m.group(1)))
+    # A turn that is only a number ("sixty", "45?") answers an earlier "how much": it is an amount.
+    if not found and (alone := re.fullmatch(rf"\s*\$?(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})\s*[?.!]*\s*", text)):
+        value = float(alone.group(1)) if alone.group(1)[0].isdigit() else _words_to_number(
+            re.split(r"[\s-]+", alone.group(1)))
+        if value is not None:
+            found.append(value)
+    return tuple(found)
+
+
+def fractions(text: str) -> tuple[float, ...]:
+    """Shares of a whole in folded text: "70 percent", "70%", "seventy percent", "half", "two thirds"."""
+    found: list[float] = []
+    for m in re.finditer(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b|pct\b|per cent\b)", text):
+        found.append(float(m.group(1)) / 100)
+    for m in re.finditer(rf"\b({SPELLED_NUMBER})[\s-]+(?:percent|per cent)\b", text):
+        value = _words_to_number(re.split(r"[\s-]+", m.group(1)))
+        if value is not None:
+            found.append(value / 100)
+    for words, value in FRACTION_WORDS.items():
+        if re.search(rf"\b{words}\b", text):
+            found.append(value)
+    return tuple(found)
+
+
+def states(folded: str, raw: str = "") -> frozenset[str]:
+    """Postal codes of the states named: full names (typo-corrected text), West Virginia's
+    many spellings, and codes written in capitals in the raw text."""
+    found = set()
+    if WEST_VIRGINIA.search(folded):
+        found.add("WV")
+        folded = WEST_VIRGINIA.sub(" ", folded)
+    found |= {STATES[m.group(1)] for m in _STATE_NAME.finditer(folded)}
+    found |= {m.group(1) for m in _STATE_CODE.finditer(raw)}
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class Slots:
+    amounts: tuple[float, ...] = ()
+    fractions: tuple[float, ...] = ()
+    states: frozenset[str] = field(default_factory=frozenset)
+    banned_term: bool = False
+
+    def filled(self) -> frozenset[str]:
+        """The built-in slot names this turn fills (the names conditions use)."""
+        names = {"amount": bool(self.amounts), "fraction": bool(self.fractions), "state": bool(self.states),
+                 "banned-term": self.banned_term}
+        return frozenset(n for n, filled in names.items() if filled)
+
+    def updated(self, newer: Slots) -> Slots:
+        """These slots with every slot `newer` fills replaced by its value ("and what about Ohio?")."""
+        return replace(self, **{k: v for k, v in vars(newer).items() if v})
+
+
+def read_slots(raw: str, prepared: str, corrected: str) -> Slots:
+    """`prepared`: folded text (typos.prepare); `corrected`: its typo-corrected words joined."""
+    return Slots(amounts=amounts(prepared), fractions=fractions(prepared),
+                 states=states(corrected + " " + prepared, raw),
+                 banned_term=contains_banned(raw) or contains_banned(corrected))

@@ -1,0 +1,92 @@
+"""The words the rules read: money amounts, the typo corrector (rapidfuzz against the concepts' words), state names."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.rules import default_book
+from assistant.rules.slots import amounts, states
+from assistant.rules.typos import MIN_CORRECTED_CHARS, prepare, tokens
+from assistant.text import fold
+
+P = pytest.param
+CORRECTOR = default_book().lexicon.corrector
+
+
+@pytest.mark.parametrize("text,expected", [
+    P("can I give $20?", (20.0,), id="dollar-sign"),
+    P("$1,250.50 owed", (1250.5,), id="thousands-and-cents"),
+    P("50 dollars back", (50.0,), id="digits-dollars"),
+    P("fifty bucks", (50.0,), id="words-bucks"),
+    P("seventy five dollars", (75.0,), id="compound-words"),
+    P("a hundred and twenty dollars", (120.0,), id="a-hundred-and"),
+    P("two thousand dollars", (2000.0,), id="thousand"),
+    P("credit them 40", (40.0,), id="credit-bare-number"),
+    P("refund of 12.5", (12.5,), id="refund-of"),
+    P("credit for 10 days", (), id="days-not-money"),
+    P("waive 30 percent", (), id="percent-not-money"),
+    P("usd 15", (15.0,), id="usd-prefix"),
+    P("missed 2 appointments", (), id="count-not-money"),
+    P("$20 or $40", (20.0, 40.0), id="two-amounts"),
+])
+def test_amounts(text: str, expected: tuple[float, ...]) -> None:
+    assert amounts(fold(text)) == expected
+
+
+@pytest.mark.parametrize("word,expected", [
+    P("refnd", "refund", id="dropped-letter"),
+    P("resett", "resett", id="known-by-prefix"),  # "reset*" already reads it: nothing to correct
+    P("setlement", "settlement", id="settlement-one-t"),
+    P("courtsey", "courtesy", id="transposed"),
+    P("colections", "collection", id="long-word-two-edits"),  # read as the stem the phrases use
+    P("virignia", "virginia", id="long-word-transposition"),
+    P("supervsior", "supervisor", id="long-word-swap"),
+    P("credt", "credit", id="short-word-one-edit"),
+    P("dispt", "disput", id="stem-target"),
+    P("change", "change", id="not-a-typo-real-word"),
+    P("payments", "payments", id="known-plural"),
+    P("temper", "temper", id="not-a-typo-near-tamper"),
+    P("fee", "fee", id="short-word-untouched"),
+    P("sky", "sky", id="unrelated-short"),
+    P("elephant", "elephant", id="unrelated-long"),
+    P("co-pay", "co-pay", id="not-alphabetic"),
+    P("night", "night", id="first-letter-kept"),  # one edit from "fight", but typos keep the first letter
+    P("coming", "coming", id="common-word-near-comping"),
+])
+def test_typo_corrector(word: str, expected: str) -> None:
+    assert CORRECTOR.correct(word) == expected
+
+
+def test_every_not_typo_is_one_the_corrector_would_otherwise_change() -> None:
+    # A listed real word no concept word is near protects nothing: the list must not collect dead entries.
+    import yaml
+
+    from assistant.rules import DEFAULT_FOLDER
+
+    listed = yaml.safe_load((DEFAULT_FOLDER / "concepts.yaml").read_text())["not_typos"]
+    for word in listed:
+        assert len(word) >= MIN_CORRECTED_CHARS and CORRECTOR.candidates(word), word
+
+
+def test_negations_and_possessives_become_words_the_phrases_name() -> None:
+    assert tokens(prepare("client hasn't been charged, isnt it? can't we? James Smith's number")) == [
+        "client", "has", "not", "been", "charged", "is", "not", "it", "can", "not", "we", "james", "smith", "number"]
+
+
+@pytest.mark.parametrize("text", ["West Virginia", "W.Va.", "w virginia", "WV", "W.V.", "west-va", "Mountain State",
+                                  "west virgina", "WestVirginia"])
+def test_west_virginia_spellings(text: str) -> None:
+    prepared = prepare(f"client in {text} wants a credit")
+    assert "WV" in states(prepared, f"client in {text} wants a credit")
+
+
+@pytest.mark.parametrize("text,code", [("Virginia", "VA"), ("Virginia Beach", "VA"), ("wave", None), ("TX", "TX"),
+                                       ("Ohio", "OH"), ("IN COLLECTION", None), ("ok", None)])
+def test_other_places_are_not_west_virginia(text: str, code: str | None) -> None:
+    found = states(prepare(f"client in {text} wants a credit"), f"client in {text} wants a credit")
+    assert "WV" not in found and (code in found if code else not found)
+
+
+def test_dotted_team_names_read_as_one_word() -> None:
+    assert "art" in tokens(prepare("send them to A.R.T. today"))
+    assert "art" in tokens(prepare("is a.r.t open"))
