@@ -14,17 +14,14 @@ is unavailable, which callers report in one line instead of failing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from assistant.config import PROJECT_ROOT
 from assistant.embeddings import Embedder
 from assistant.metrics import first_rank
-
-if TYPE_CHECKING:
-    from assistant.evals import Case
 
 RAW_PAGES = PROJECT_ROOT.parent / "shared" / "sop-pages"
 CHUNK_SIZE, CHUNK_OVERLAP, TOP_K = 1000, 200, 4
@@ -81,11 +78,13 @@ class NaiveBaseline:
         return first_rank(self.search(question), phrases)
 
 
-def naive_ranks(cases: Sequence[Case], embedder: Embedder, raw_pages: Path = RAW_PAGES) -> NaiveRanks:
-    """Ranks for the cases with evidence phrases (`sources_any`); the others have no rank to compare."""
+def naive_ranks(evidence: Mapping[str, tuple[str, Sequence[str]]], embedder: Embedder,
+                raw_pages: Path = RAW_PAGES) -> NaiveRanks:
+    """Ranks per case id, for {case id: (question, evidence phrases)}; cases without phrases have no rank."""
     try:
         baseline = NaiveBaseline.build(embedder, raw_pages)
     except BaselineUnavailable as exc:
         return NaiveRanks(unavailable=str(exc))
-    ranks = {c.id: baseline.rank(c.question, c.expect.sources_any) for c in cases if c.expect.sources_any}
+    ranks = {case_id: baseline.rank(question, list(phrases)) for case_id, (question, phrases) in evidence.items()
+             if phrases}
     return NaiveRanks(ranks=ranks, chunks=baseline.chunks)

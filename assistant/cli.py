@@ -108,7 +108,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from assistant import release
     from assistant.chain import Chain
-    from assistant.evals import load_cases, run_cases
+    from assistant.evals import evidence_of, load_cases, run_cases
     from assistant.report import changes_markdown, set_table_markdown, summary_json, write_reports
 
     settings = _settings()
@@ -119,7 +119,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from assistant.baseline import naive_ranks
         from assistant.embeddings import get_embedder
 
-        naive = naive_ranks(cases, get_embedder(settings))  # the same embedder as ours: the pipelines differ, not the model
+        # The same embedder as ours: the pipelines differ, not the model.
+        naive = naive_ranks(evidence_of(cases), get_embedder(settings))
     run = run_cases(Chain(settings), cases, progress=True, naive=naive, previous=previous,
                     label=_run_label(args.paths))
     paths = write_reports(run, args.out)

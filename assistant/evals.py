@@ -133,6 +133,11 @@ def gated_cases() -> list[Case]:
     return load_cases(sorted(PROJECT_SETS.glob("*.yaml")))
 
 
+def evidence_of(cases: Iterable[Case]) -> dict[str, tuple[str, list[str]]]:
+    """{case id: (question, evidence phrases)}: what the naive baseline is run on."""
+    return {c.id: (c.question, c.expect.sources_any) for c in cases}
+
+
 def held_out_cases() -> list[Case]:
     return load_cases([HELD_OUT_SETS])
 

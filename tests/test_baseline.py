@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assistant.baseline import RAW_PAGES, NaiveBaseline, naive_ranks
-from assistant.evals import load_cases, measured_cases
+from assistant.evals import evidence_of, load_cases, measured_cases
 from assistant.fakes import FakeEmbeddings
 from tests.test_evals import write
 
@@ -36,18 +36,18 @@ def test_ranks_come_from_the_raw_pages_top_four(tmp_path: Path) -> None:
   question: settle for half?
   expect: {guardrails: [no-settlement-term]}
 """)])
-    ranks = naive_ranks(cases, FakeEmbeddings(), raw_pages(tmp_path))
+    ranks = naive_ranks(evidence_of(cases), FakeEmbeddings(), raw_pages(tmp_path))
     assert ranks.unavailable == "" and ranks.chunks == 2
     # Both pages come back (k=4 > 2 chunks); the one sharing the question's words first.
     assert ranks.ranks == {"tow": 1, "credit": 1, "nowhere": None}
 
 
 def test_missing_raw_pages_make_the_baseline_unavailable(tmp_path: Path) -> None:
-    ranks = naive_ranks([], FakeEmbeddings(), tmp_path / "no-such-folder")
+    ranks = naive_ranks({}, FakeEmbeddings(), tmp_path / "no-such-folder")
     assert ranks.ranks == {} and ranks.unavailable == f"no raw pages (0*.txt) in {tmp_path / 'no-such-folder'}"
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert naive_ranks([], FakeEmbeddings(), empty).unavailable.startswith("no raw pages")
+    assert naive_ranks({}, FakeEmbeddings(), empty).unavailable.startswith("no raw pages")
 
 
 @pytest.mark.integration
@@ -58,7 +58,7 @@ def test_naive_baseline_on_the_real_pages_and_model() -> None:
 
     cases = [c for c in measured_cases() if c.expect.sources_any]
     embedder = get_embedder(load_settings())
-    ranks = naive_ranks(cases, embedder)
+    ranks = naive_ranks(evidence_of(cases), embedder)
     assert ranks.unavailable == "" and 10 <= ranks.chunks <= 60
     assert set(ranks.ranks) == {c.id for c in cases}
     assert all(r is None or 1 <= r <= 4 for r in ranks.ranks.values())
