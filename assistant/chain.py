@@ -9,6 +9,7 @@ filter stay on the path. Heavy resources (model, Chroma client, BM25 index) load
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from functools import cached_property
@@ -45,31 +46,37 @@ class Chain:
         self._embedder = embedder
         self._client = client
         self.compose = compose
-        self._rules_checked = False
+        self._checked_generation: str | None = None  # the index generation the rules were checked against
+        # Several threads ask on one Chain: the heavy resources are built, and the rules checked, once.
+        self._lock = threading.RLock()
 
     @cached_property
     def search(self) -> HybridSearch:
-        embedder = self._embedder or get_embedder(self.settings)
-        return HybridSearch(self.settings, embedder, self._client)
+        with self._lock:
+            embedder = self._embedder or get_embedder(self.settings)
+            return HybridSearch(self.settings, embedder, self._client)
 
     @cached_property
     def rule_engine(self) -> rules.Engine:
         """The rules next to the pages (corpus/rules.yaml, concepts.yaml), voting with the search's model."""
-        return rules.Engine(rules.load_book(self.settings.corpus_dir), self.search.embedder)
+        with self._lock:
+            return rules.Engine(rules.load_book(self.settings.corpus_dir), self.search.embedder)
 
     def warm_up(self) -> None:
-        """Load the index, the model and the rules; refuse to start when a rule's page section or
-        quote is no longer in the index; embed the rules' examples once."""
-        snapshot = self.search.snapshot
-        if not self._rules_checked:
-            engine = self.rule_engine
-            rules.check_sources([r.spec for r in engine.book.rules],
-                                rules.section_texts((c.page, c.section, c.text) for c in snapshot.chunks))
-            if problem := unknown_business(self.settings.business, snapshot.businesses):
-                raise ConfigError(f"ASSISTANT_BUSINESS: {problem}")
-            engine.warm_up()
-            self._rules_checked = True
-        self.search.embedder.embed_query("warm up")
+        """Load the index, the model and the rules; refuse to answer when a rule's page section or
+        quote is not in the index; embed the rules' examples once. Runs again whenever another
+        ingest swapped the index in, so a page edited under a running app is checked too."""
+        with self._lock:
+            snapshot = self.search.snapshot
+            if snapshot.generation != self._checked_generation:
+                engine = self.rule_engine
+                rules.check_sources([r.spec for r in engine.book.rules],
+                                    rules.section_texts((c.page, c.section, c.text) for c in snapshot.chunks))
+                if problem := unknown_business(self.settings.business, snapshot.businesses):
+                    raise ConfigError(f"ASSISTANT_BUSINESS: {problem}")
+                engine.warm_up()
+                self._checked_generation = snapshot.generation
+            self.search.embedder.embed_query("warm up")
 
     def ask(self, question: str, history: list[str] | None = None, business: str | None = None) -> Answer:
         """Answer one question. `business` (else the `business` setting) restricts the answer to
@@ -77,7 +84,7 @@ class Chain:
         started = time.perf_counter()
         asked = make_question(question, list(history or []), business or self.settings.business,
                               self.settings.max_question_chars)
-        if not self._rules_checked:
+        if self.search.snapshot.generation != self._checked_generation:
             self.warm_up()
         if problem := unknown_business(business, self.search.snapshot.businesses):
             raise InvalidQuestion(problem)  # the setting itself was checked at warm-up

@@ -123,6 +123,9 @@ def _server_down(settings: Settings, exc: BaseException) -> IndexUnavailable:
 @contextmanager
 def reaching_server(settings: Settings) -> Iterator[None]:
     """Connection failures of a Chroma server become `IndexUnavailable` (never "no index")."""
+    if not settings.chroma_url:  # embedded: there is no server, so nothing reads as an outage
+        yield
+        return
     import httpx
 
     try:
@@ -145,17 +148,17 @@ def make_client(settings: Settings) -> ChromaClient:
         if not url.hostname:
             raise ConfigError(f"ASSISTANT_CHROMA_URL: no host in {settings.chroma_url!r}")
         with reaching_server(settings):
-            return chromadb.HttpClient(host=url.hostname, port=url.port or 8000,  
+            return chromadb.HttpClient(host=url.hostname, port=url.port or 8000,
                                        ssl=url.scheme == "https", settings=chroma_settings)
     settings.index_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)  
+    return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
 
 
 def collection(client: ChromaClient, name: str, create: bool = False, embedder: Embedder | None = None) -> Collection:
     kwargs = {"embedding_function": ChromaEmbeddingFunction(embedder)}
     if create:
-        return client.get_or_create_collection(name, metadata={"hnsw:space": "cosine"}, **kwargs)  
-    return client.get_collection(name, **kwargs)  
+        return client.get_or_create_collection(name, metadata={"hnsw:space": "cosine"}, **kwargs)
+    return client.get_collection(name, **kwargs)
 
 
 # -- generations and the pointer ----------------------------------------------------------------------
@@ -164,7 +167,7 @@ def pointer_name(settings: Settings) -> str:
 
 
 def new_generation_name(settings: Settings) -> str:
-    return f"{settings.collection_prefix}-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    return f"{settings.collection_prefix}-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
 
 
 def is_generation(settings: Settings, name: str) -> bool:

@@ -146,3 +146,20 @@ def test_changing_the_cap_is_a_data_edit_of_the_rules_file_and_the_page(settings
 def test_the_rules_vote_with_the_chains_embedder(chain: Chain) -> None:
     chain.warm_up()
     assert chain.rule_engine.embedder is chain.search.embedder and chain.rule_engine.votes
+
+
+def test_a_page_edited_under_a_running_app_is_checked_at_the_next_index(
+        settings: Settings, corpus_copy, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from assistant import retrieve
+
+    monkeypatch.setattr(retrieve, "POINTER_CHECK_SECONDS", 0.0)  # see the new index at once, not after 5 s
+    embedder = FakeEmbeddings()
+    ingest(settings, embedder)
+    running = Chain(settings, embedder=embedder)
+    assert running.ask("can I give a $60 credit?").guardrails
+    for name in ("client-courtesy-credits.md", "credits-key-points.md"):
+        page = corpus_copy / name
+        page.write_text(page.read_text().replace("$35", "$50"))
+    ingest(settings, embedder)
+    with pytest.raises(RuleSourceMissing, match="credit-cap"):
+        running.ask("can I give a $60 credit?")

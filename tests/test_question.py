@@ -1,4 +1,4 @@
-"""The Question value: validation, follow-up detection and search text, made once."""
+"""The Question value: validation and search text, made once."""
 
 from __future__ import annotations
 

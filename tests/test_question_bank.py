@@ -74,3 +74,15 @@ def test_nearest_sections_rank_by_the_closest_question_and_cache_vectors(tmp_pat
     fresh = FakeEmbeddings()
     again = BankIndex.build(entries, fresh, cache_dir=tmp_path)
     assert fresh.queries == 0 and np.array_equal(again.vectors, index.vectors)  # read from the cache
+
+
+def test_a_bad_cache_is_re_embedded_and_an_unwritable_one_only_costs_time(tmp_path: Path) -> None:
+    entries = [BankEntry(question="tow receipt fax number", page="a", section="Tow")]
+    BankIndex.build(entries, FakeEmbeddings(), cache_dir=tmp_path)
+    [cached] = list(tmp_path.glob("bank-*.npy"))
+    cached.write_bytes(b"not an array")
+    fresh = FakeEmbeddings()
+    assert BankIndex.build(entries, fresh, cache_dir=tmp_path).vectors.shape[0] == 1 and fresh.queries == 1
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("x")
+    assert BankIndex.build(entries, FakeEmbeddings(), cache_dir=blocked).vectors.shape[0] == 1

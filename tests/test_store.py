@@ -48,3 +48,9 @@ def test_the_cli_says_the_server_is_down_in_one_line(monkeypatch: pytest.MonkeyP
     assert cli.main(["ask", "can I give a credit?"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "can't be reached" in err and "no index" not in err
+
+
+def test_an_embedded_store_error_is_never_called_a_server_outage(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="Could not connect to tenant"):
+        with store.reaching_server(load_settings(data_dir=tmp_path)):
+            raise ValueError("Could not connect to tenant default_tenant")

@@ -1,8 +1,8 @@
 """Rules against the pages: every quote a rule enforces must still stand on its page section.
 
 At start-up (`Chain.warm_up`) each rule's section must be in the index and each of its quotes
-must be in that section's indexed text (whitespace folded, otherwise exact); when the load the
-rules file is read, each parameter must appear in the rule's own quotes (the cap as "$35", each
+must be in that section's indexed text (whitespace folded, otherwise exact); when the rules
+file is loaded, each parameter must appear in the rule's own quotes (the cap as "$35", each
 state by name). A page edited to say "$50" while the rule still enforces "$35" is therefore a
 refusal to start, with one error naming the rule, not a silent disagreement.
 """
@@ -21,7 +21,8 @@ def squash(text: str) -> str:
 
 
 def money(value: float) -> str:
-    return f"${value:g}"
+    """As the pages write amounts: "$35", "$1,000", "$35.50"."""
+    return f"${value:,.2f}".removesuffix(".00")
 
 
 def parameter_problems(rule: RuleSpec) -> list[str]:

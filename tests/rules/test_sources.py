@@ -8,6 +8,7 @@ from assistant.chunking import chunk_page
 from assistant.corpus import load_pages
 from assistant.errors import RuleSourceMissing
 from assistant.rules import DEFAULT_FOLDER, check_sources, default_book, section_texts
+from assistant.rules.sources import money
 
 SPECS = [r.spec for r in default_book().rules]
 
@@ -39,3 +40,8 @@ def test_quotes_compare_with_whitespace_folded_but_otherwise_exact() -> None:
     check_sources(SPECS, {k: [" \n".join(t.split(" ")) for t in v] for k, v in indexed().items()})
     with pytest.raises(RuleSourceMissing, match="art-no-disputes"):
         check_sources(SPECS, indexed(("doesn’t dispute", "doesn't dispute")))
+
+
+@pytest.mark.parametrize("value,shown", [(35.0, "$35"), (1000.0, "$1,000"), (35.5, "$35.50"), (1e6, "$1,000,000")])
+def test_amounts_are_written_as_the_pages_write_them(value: float, shown: str) -> None:
+    assert money(value) == shown
