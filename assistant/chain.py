@@ -26,6 +26,7 @@ from assistant.store import ChromaClient
 
 Composer = Callable[[Question, list[Passage], Settings], Draft]
 MS = 1000.0
+VECTOR_CACHE = "vectors"  # under the data dir: embeddings of the rules' examples and the question bank
 
 
 def unknown_business(business: str | None, known: list[str]) -> str | None:
@@ -60,7 +61,8 @@ class Chain:
     def rule_engine(self) -> rules.Engine:
         """The rules next to the pages (corpus/rules.yaml, concepts.yaml), voting with the search's model."""
         with self._lock:
-            return rules.Engine(rules.load_book(self.settings.corpus_dir), self.search.embedder)
+            return rules.Engine(rules.load_book(self.settings.corpus_dir), self.search.embedder,
+                                cache_dir=self.settings.data_dir / VECTOR_CACHE)
 
     def warm_up(self) -> None:
         """Load the index, the model and the rules; refuse to answer when a rule's page section or

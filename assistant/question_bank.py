@@ -10,10 +10,6 @@ exists is reported by name and left out, never a silently dead label.
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import os
-import tempfile
 from difflib import SequenceMatcher
 from pathlib import Path
 
@@ -24,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from assistant.embeddings import Embedder
 from assistant.errors import CorpusError
 from assistant.text import fold, tokens
+from assistant.vector_cache import cached_vectors
 
-log = logging.getLogger(__name__)
 BANK_FILE = "questions.yaml"
 # Two questions are near-duplicates when most of their content words are shared or their text is
 # mostly the same characters: then the bank would be answering the eval question for it.
@@ -96,15 +92,11 @@ class BankIndex:
         """Embed the bank once; with `cache_dir`, reuse the vectors while the bank and the model stay the same."""
         if not entries:
             return cls([], np.zeros((0, 0), dtype=np.float32))
-        digest = hashlib.sha256("\x1e".join([embedder.name, *(e.question for e in entries)]).encode()).hexdigest()[:16]
-        cached = cache_dir / f"bank-{digest}.npy" if cache_dir else None
-        if cached and (vectors := _read_cache(cached, len(entries))) is not None:
-            return cls(entries, vectors)
         # Question against question: both sides embedded as queries (e5 models prefix queries and
         # passages differently; a bank question is a query, not a passage).
-        vectors = np.asarray([embedder.embed_query(e.question) for e in entries], dtype=np.float32)
-        if cached:
-            _write_cache(cached, vectors)
+        questions = [e.question for e in entries]
+        vectors = cached_vectors(cache_dir, "bank", embedder.name, questions, lambda: np.asarray(
+            [embedder.embed_query(q) for q in questions], dtype=np.float32))
         return cls(entries, vectors)
 
     def nearest_sections(self, query_vector: list[float], k: int) -> list[tuple[tuple[str, str], float]]:
@@ -120,26 +112,3 @@ class BankIndex:
                 if len(ranked) == k:
                     break
         return list(ranked.items())
-
-
-def _read_cache(path: Path, rows: int) -> np.ndarray | None:
-    """The cached vectors, or None when there are none usable (missing, unreadable, wrong shape):
-    the cache only saves time, so a bad one is re-embedded, never an error."""
-    try:
-        vectors = np.load(path)
-    except (OSError, ValueError):
-        return None
-    return vectors if vectors.ndim == 2 and len(vectors) == rows else None
-
-
-def _write_cache(path: Path, vectors: np.ndarray) -> None:
-    """Write atomically through a temp file of this writer's own (processes start together);
-    a data dir that can't be written only costs the next start the embedding."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp.npy")
-        with os.fdopen(fd, "wb") as out:
-            np.save(out, vectors)
-        os.replace(tmp, path)
-    except OSError as exc:
-        log.warning("question bank vectors not cached at %s: %s", path, exc)

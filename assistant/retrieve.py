@@ -78,7 +78,7 @@ def load_snapshot(client: store.ChromaClient, settings: Settings, embedder: Embe
     entries, stale = split_stale(load_bank(settings.corpus_dir), set(section_chunks))
     for line in stale:
         log.warning(line)
-    bank = BankIndex.build(entries, embedder, cache_dir=settings.data_dir / "bank")
+    bank = BankIndex.build(entries, embedder, cache_dir=settings.data_dir / "vectors")
     return Snapshot(generation=col.name, index=index, chunks=chunks, collection=col, bm25=bm25,
                     token_sets=[frozenset(tokens(c.text)) for c in chunks],
                     by_id={c.id: n for n, c in enumerate(chunks)}, acronyms=find_acronyms(texts),

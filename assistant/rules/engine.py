@@ -27,6 +27,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -37,6 +38,7 @@ from assistant.rules.conditions import holds
 from assistant.rules.conversation import Topic, fold, read
 from assistant.rules.schema import ACTIONS, ExampleSpec, OutcomeSpec
 from assistant.rules.vote import Calibration, ExampleVote, loo_margins, threshold_from, unit_rows
+from assistant.vector_cache import cached_vectors
 
 ACTION_ORDER = {a: n for n, a in enumerate(ACTIONS)}
 QUESTION_VECTORS = 512  # recent questions' vectors kept (a follow-up re-reads its topic text)
@@ -51,9 +53,10 @@ class Labelled:
 
 
 class Engine:
-    def __init__(self, book: RuleBook, embedder: Embedder | None = None) -> None:
+    def __init__(self, book: RuleBook, embedder: Embedder | None = None, cache_dir: Path | None = None) -> None:
         self.book = book
         self.embedder = embedder
+        self.cache_dir = cache_dir  # where the examples' vectors are kept between runs (None: not kept)
         self.votes: dict[str, ExampleVote] = {}
         self.calibration: dict[str, Calibration] = {}
         self._warm = embedder is None
@@ -95,7 +98,10 @@ class Engine:
                 return
             prepared = {r.id: self._examples(r) for r in self.book.rules}
             texts = sorted({e.text for firing, near in prepared.values() for e in firing + near})
-            vectors = dict(zip(texts, unit_rows(self.embedder.embed_documents(texts)), strict=True))
+            embedder = self.embedder
+            rows = cached_vectors(self.cache_dir, "rule-examples", embedder.name, texts,
+                                  lambda: unit_rows(embedder.embed_documents(texts)))
+            vectors = dict(zip(texts, rows, strict=True))
             self._example_vectors = vectors  # a question worded like an example needs no new vector
             for rule in self.book.rules:
                 firing, near = prepared[rule.id]
