@@ -15,6 +15,7 @@ from pathlib import Path
 
 from assistant.corpus import load_pages, sections
 from assistant.importer import render_page
+from assistant.markup import split_sentences
 
 SEED = 20261123
 STATES = ["Texas", "Ohio", "Florida", "Arizona", "Nevada", "Oregon", "Kansas", "Iowa", "Utah", "Maine"]
@@ -31,7 +32,7 @@ def _material(corpus: Path) -> tuple[list[str], list[str], list[str], list[tuple
                 if line.startswith("- "):
                     items.append(line[2:])
                 elif line and not line.startswith(">"):
-                    sentences += [s for s in re.split(r"(?<=[.!?])\s+", line) if len(s) > 30]
+                    sentences += [s for s in split_sentences(line) if len(s) > 30]
     return sentences, items, headings, [(p.title, p.business) for p in pages]
 
 
