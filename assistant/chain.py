@@ -86,9 +86,10 @@ class Chain:
         started = time.perf_counter()
         asked = make_question(question, list(history or []), business or self.settings.business,
                               self.settings.max_question_chars)
-        if self.search.snapshot.generation != self._checked_generation:
+        snapshot = self.search.snapshot  # one pointer check per ask
+        if snapshot.generation != self._checked_generation:
             self.warm_up()
-        if problem := unknown_business(business, self.search.snapshot.businesses):
+        if problem := unknown_business(business, snapshot.businesses):
             raise InvalidQuestion(problem)  # the setting itself was checked at warm-up
         t0 = time.perf_counter()
         passages = self.search.retrieve(asked)

@@ -79,7 +79,7 @@ def starts_new_topic(turn: Reading, topic: Topic, lexicon: Lexicon) -> bool:
     return bool(turn.concepts & lexicon.intents) and bool(mine) and bool(theirs) and not mine & theirs
 
 
-def fold(turns: Sequence[Reading], lexicon: Lexicon) -> Topic:
+def fold_turns(turns: Sequence[Reading], lexicon: Lexicon) -> Topic:
     """The topic of the newest turn, given the turns before it (oldest first)."""
     topic: Topic | None = None
     for turn in turns:

@@ -35,7 +35,7 @@ from assistant.embeddings import Embedder
 from assistant.models import Question, Verdict
 from assistant.rules.book import Rule, RuleBook
 from assistant.rules.conditions import holds
-from assistant.rules.conversation import Topic, fold, read
+from assistant.rules.conversation import Topic, fold_turns, read
 from assistant.rules.schema import ACTIONS, ExampleSpec, OutcomeSpec
 from assistant.rules.vote import Calibration, ExampleVote, loo_margins, threshold_from, unit_rows
 from assistant.vector_cache import cached_vectors
@@ -67,7 +67,7 @@ class Engine:
     # -- the lexicon ---------------------------------------------------------------------------------------
     def topic(self, turns: Sequence[str]) -> Topic:
         lexicon = self.book.lexicon
-        return fold([read(t, lexicon) for t in turns], lexicon)
+        return fold_turns([read(t, lexicon) for t in turns], lexicon)
 
     def applies(self, rule: Rule, topic: Topic) -> bool:
         """A continued topic is read by a rule only when the new turn supplied something it reads."""
