@@ -20,6 +20,7 @@ from tests.servers import PostgresServer, postgres_bin_dir  # noqa: E402
 CORPUS = PROJECT_ROOT / "corpus"
 REAL_MODEL_MARKERS = ("integration", "browser")
 # The abstention thresholds are calibrated for the real models; bag-of-words cosines run lower.
+# With the fakes the composer abstains on the dense relevance alone (lexical weight 0).
 FAKE_ABSTAIN_BELOW = 0.15
 
 
@@ -70,7 +71,7 @@ def fake_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Fake
 
     embedder = FakeEmbeddings()
     indexed = load_settings(data_dir=tmp_path_factory.mktemp("fake-data"), corpus_dir=CORPUS,
-                            abstain_below=FAKE_ABSTAIN_BELOW)
+                            abstain_below=FAKE_ABSTAIN_BELOW, abstain_lexical_weight=0.0)
     ingest(indexed, embedder)
     return indexed, embedder
 
