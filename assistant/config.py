@@ -53,8 +53,8 @@ class Settings(BaseSettings):
     passages: int = Field(5, ge=1, le=10, description="fused passages the answer may quote")
     abstain_below: float = Field(
         ABSTAIN_BELOW[DEFAULT_BACKEND], ge=0.0, le=1.0,
-        description="best passage relevance under which we abstain; unset = the backend's calibrated value "
-                    "(docs/metrics.md)"
+        description="coverage (best dense relevance + abstain_lexical_weight * log(1 + best BM25 score)) under "
+                    "which we abstain; unset = the backend's calibrated value (docs/metrics.md)"
     )
     abstain_lexical_weight: float = Field(
         ABSTAIN_LEXICAL_WEIGHT[DEFAULT_BACKEND], ge=0.0, le=1.0,
