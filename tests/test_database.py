@@ -15,6 +15,7 @@ from assistant.cli import main
 from assistant.config import Settings, load_settings
 from assistant.database import close_database, current_revision, head_revision, open_database
 from assistant.errors import ConfigError, DatabaseUnavailable
+from assistant.fakes import fake_answer
 from assistant.feedback import FeedbackStore
 from tests.servers import PG_PASSWORD, PostgresServer
 
@@ -99,6 +100,23 @@ def test_an_unreachable_postgresql_is_one_clear_error_without_the_password(postg
     with pytest.raises(DatabaseUnavailable, match="no_such_database") as caught:
         open_database(load_settings(data_dir=tmp_path, database_url=url))
     assert PG_PASSWORD not in str(caught.value) and "***" in str(caught.value)
+
+
+@pytest.mark.postgres
+def test_a_database_lost_while_running_is_database_unavailable(postgres: PostgresServer, tmp_path: Path) -> None:
+    url = postgres.create_database()
+    db = open_database(load_settings(data_dir=tmp_path, database_url=url))
+    try:
+        store = FeedbackStore(db)
+        store.record(fake_answer("x"), [], 1)
+        postgres.drop_database(url)
+        with pytest.raises(DatabaseUnavailable, match="unavailable") as caught:
+            store.record(fake_answer("x"), [], 1)
+        assert PG_PASSWORD not in str(caught.value)
+        with pytest.raises(DatabaseUnavailable):
+            store.rows()
+    finally:
+        close_database(db)
 
 
 def test_an_unusable_sqlite_file_is_one_clear_error(tmp_path: Path) -> None:

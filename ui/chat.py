@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from common import BANNER, ICON, chain_or_stop, feedback_store, local_link, md, record_ask
 
-from assistant.errors import InvalidFeedback, InvalidQuestion
+from assistant.errors import DatabaseUnavailable, InvalidFeedback, InvalidQuestion
 from assistant.models import Answer
 
 st.title("SOP assistant")
@@ -34,7 +34,7 @@ def save_rating(i: int) -> None:
             if comment := st.session_state.get(f"comment-{i}", ""):
                 store.update(msg["feedback_id"], comment=comment)
         msg.pop("feedback_error", None)
-    except InvalidFeedback as exc:
+    except (InvalidFeedback, DatabaseUnavailable) as exc:
         msg["feedback_error"] = str(exc)
 
 
@@ -45,7 +45,7 @@ def save_comment(i: int) -> None:
         try:
             feedback_store().update(msg["feedback_id"], comment=comment)
             msg.pop("feedback_error", None)
-        except InvalidFeedback as exc:
+        except (InvalidFeedback, DatabaseUnavailable) as exc:
             msg["feedback_error"] = str(exc)
 
 
