@@ -48,6 +48,7 @@ def _start(settings: Settings, barrier: Path, name: str, part: str, tag: str, co
     if settings.database_url:
         env["ASSISTANT_DATABASE_URL"] = settings.database_url
     return subprocess.Popen([sys.executable, "-c", CHILD, name, part, tag, str(count), str(barrier)], env=env,
+                            cwd=barrier,  # migrations must not need an alembic.ini in the working directory
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
