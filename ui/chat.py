@@ -25,8 +25,9 @@ def save_rating(i: int) -> None:
     rating = st.session_state.get(f"rating-{i}")
     if rating is None:
         return
-    msg, store = messages[i], feedback_store()
+    msg = messages[i]
     try:
+        store = feedback_store()
         if msg.get("feedback_id"):
             store.update(msg["feedback_id"], rating=rating)
         else:  # the rating is kept even if the comment typed before it can't be
