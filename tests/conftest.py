@@ -105,12 +105,24 @@ def postgres() -> Iterator[PostgresServer]:
     bin_dir = postgres_bin_dir()
     if bin_dir is None:
         pytest.skip("PostgreSQL binaries (initdb, pg_ctl) are not installed: apt-get install postgresql")
+    if os.geteuid() == 0 and not _user_exists("postgres"):
+        pytest.skip("running as root, and there is no `postgres` user to run PostgreSQL as (it refuses root)")
     server = PostgresServer(bin_dir)
     try:
         server.start()
         yield server
     finally:
         server.stop()
+
+
+def _user_exists(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]

@@ -125,6 +125,12 @@ def test_an_unusable_sqlite_file_is_one_clear_error(tmp_path: Path) -> None:
         open_database(load_settings(data_dir=tmp_path))
 
 
+def test_an_sqlite_file_in_a_folder_that_cannot_exist_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(DatabaseUnavailable, match="cannot create the folder"):
+        open_database(load_settings(data_dir=tmp_path / "a-file" / "data"))
+
+
 def _old_feedback_file(path: Path, comments: list[str]) -> None:
     """The raw-sqlite3 file feedback.py wrote before the database existed (its exact schema)."""
     path.parent.mkdir(parents=True, exist_ok=True)
