@@ -99,7 +99,8 @@ def score_cases(settings: Settings, cases: list[tuple[Case, bool]]) -> list[Scor
     scored = []
     for case, in_scope in cases:
         try:
-            question = make_question(case.question, case.history, settings.business, settings.max_question_chars)
+            question = make_question(case.question, case.history, settings.business, settings.max_question_chars,
+                                     settings.max_history_turns)
         except AssistantError:
             continue  # invalid input never reaches the threshold
         passages = chain.search.retrieve(question)

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
                     "(docs/metrics.md)"
     )
     max_question_chars: int = Field(2000, ge=10)
+    max_history_turns: int = Field(50, ge=0, description="earlier turns one question may bring along")
+    max_page_bytes: int = Field(1_000_000, ge=1000, description="a corpus page larger than this is skipped at ingest")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
 
     @model_validator(mode="before")

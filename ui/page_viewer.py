@@ -10,7 +10,7 @@ from common import md, settings
 from assistant.corpus import load_pages, sections
 from assistant.markup import HEADING, slugify
 
-pages, problems = load_pages(settings().corpus_dir)
+pages, problems = load_pages(settings().corpus_dir, settings().max_page_bytes)
 by_slug = {p.slug: p for p in pages}
 params = st.query_params
 wanted = params.get("page", "")
