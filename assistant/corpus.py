@@ -76,6 +76,8 @@ def parse_page(path: Path, max_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> Page:
     if not body:
         raise CorpusError(f"{path.name}: no text")
     front = {str(k): (str(v) if v is not None else None) for k, v in front.items()}
+    if front.get("source_url") and not str(front["source_url"]).startswith(("http://", "https://")):
+        raise CorpusError(f"{path.name}: source_url must be an http:// or https:// address")
     try:
         return Page(**front, body=body + "\n", path=str(path))  # type: ignore[arg-type]
     except ValidationError as exc:
