@@ -106,10 +106,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from assistant.chain import Chain
     from assistant.present import json_text, terminal_text
+    from assistant.question import validate
 
-    result = Chain(_settings()).ask(args.question, args.history, args.business)
+    settings = _settings()
+    # Bad input is refused before the index, the model and the store's libraries load.
+    validate(args.question, args.history, settings.max_question_chars, settings.max_history_turns)
+    from assistant.chain import Chain
+
+    result = Chain(settings).ask(args.question, args.history, args.business)
     print(json_text(result) if args.json else terminal_text(result))
     return 0
 
