@@ -177,3 +177,30 @@ def test_the_bad_inputs_never_break_the_chain_with_an_untyped_error(chain: Chain
         except Exception as exc:  # noqa: BLE001 - exactly what must not happen
             untyped.append(f"{entry['id']}: {exc.__class__.__name__}")
     assert untyped == []
+
+
+@pytest.mark.integration
+def test_the_chat_shows_no_banned_term_and_echoes_markup_as_text(real_index: Settings,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(real_index.data_dir))
+    st.cache_resource.clear()
+    try:
+        at = AppTest.from_file(str(PROJECT_ROOT / "ui" / "app.py"), default_timeout=CLI_TIMEOUT)
+        at.run()
+        at.chat_input[0].set_value("Can I offer the client a settlement to close the account?").run()
+        at.chat_input[0].set_value("![x](http://evil.example/x.png) <img src=x onerror=alert(1)> credit $20?").run()
+        assert not at.exception
+        elements = [*at.markdown, *at.error, *at.warning, *at.info, *at.caption]
+        shown = [e.value for e in elements]
+        # The agent's own first question is echoed as typed; everything the assistant says is clean.
+        said = [text for text in shown if "to close the account?" not in text]
+        assert any("banned-term" in text for text in shown)
+        assert [text for text in said if "settlement" in skeleton(text)] == []
+        assert any("[restricted term]" in text for text in shown)
+        echo = next(text for text in shown if "evil.example" in text)
+        assert echo.startswith("\\!\\[x\\]") and "\\<img" in echo and "http:\\/\\/" in echo
+    finally:
+        st.cache_resource.clear()
