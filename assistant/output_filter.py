@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from typing import TypeVar
-from urllib.parse import parse_qsl, quote, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel
 

@@ -27,7 +27,9 @@ from assistant.present import terminal_text
 
 DATA = Path(__file__).parent / "data" / "bad_inputs.yaml"
 INPUTS: list[dict[str, Any]] = yaml.safe_load(DATA.read_text(encoding="utf-8"))["inputs"]
-CLI_TIMEOUT = 120  # seconds per subprocess; a hang fails the test instead of the run
+# Seconds per subprocess: a hang fails the test instead of the run. Generous: the first ask on a
+# fresh data directory embeds the rules' examples, which takes minutes on a loaded 2-core machine.
+CLI_TIMEOUT = 600
 WEST_VIRGINIA = ("West Virginia", "WV", "W.Va.", "WEST VIRGINIA", "West\u00a0Virginia", "\uff37\uff36")
 
 
@@ -123,6 +125,7 @@ def test_every_rejected_input_is_one_line_and_exit_2_on_the_command_line(entry: 
     err = done.stderr.decode("utf-8", "replace")
     assert done.returncode == 2 and done.stdout == b"", err
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert "ingest" not in err  # refused as a question, not for the missing index behind it
     assert all(ch.isprintable() or ch == "\n" for ch in err)
 
 
@@ -199,7 +202,7 @@ def test_the_chat_shows_no_banned_term_and_echoes_markup_as_text(real_index: Set
         said = [text for text in shown if "to close the account?" not in text]
         assert any("banned-term" in text for text in shown)
         assert [text for text in said if "settlement" in skeleton(text)] == []
-        assert any("[restricted term]" in text for text in shown)
+        assert any("[restricted term]" in text.replace("\\", "") for text in shown)
         echo = next(text for text in shown if "evil.example" in text)
         assert echo.startswith("\\!\\[x\\]") and "\\<img" in echo and "http:\\/\\/" in echo
     finally:
