@@ -149,6 +149,7 @@ def test_control_characters_in_a_page_never_reach_the_terminal(junk: str, settin
     answer = Answer(question="q", answer=f"Body{junk} [1]", abstained=False, citations=[quote])
     for shown in (terminal_text(answer), json_text(answer)):
         assert not any(c in shown for c in "\x00\x07\x1b\x9b")
+    assert Answer.model_validate_json(json_text(answer)) == answer  # escaped, not altered
     # A file name can carry escapes too (not NUL): the ingest report names it, the CLI prints it terminal-safe.
     if "\x00" in junk:
         return
