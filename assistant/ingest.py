@@ -46,11 +46,12 @@ class IngestReport:
     generation: str = ""
     changed: bool = False
     model_changed: str = ""  # why every chunk was re-embedded, when the model changed
+    notes: list[str] = field(default_factory=list)  # what was repaired on the way (a corrupt store, a lost generation)
 
 
     def lines(self) -> list[str]:
         p, c = self.pages, self.chunks
-        out = [f"skipped: {problem}" for problem in self.problems]
+        out = [f"skipped: {problem}" for problem in self.problems] + [f"repaired: {note}" for note in self.notes]
         if self.model_changed:
             out.append(f"re-embedding everything: {self.model_changed}")
         out.append("pages:  " + ", ".join(f"{v} {k}" for k, v in p.items()))
@@ -119,7 +120,7 @@ def _write(settings: Settings, embedder: Embedder, pages: list[Page], rebuild: b
             old_ids = set(got["ids"])
             old_pages = {m["page"]: m["page_hash"] for m in got["metadatas"]}
         except GenerationGone:  # the pointer names a generation someone removed: build from scratch
-            report.problems.append(f"the index named generation {old_info.generation}, which no longer exists; "
+            report.notes.append(f"the index named generation {old_info.generation}, which no longer exists; "
                                    "rebuilding it")
             old, rebuild = None, True
 
@@ -171,8 +172,16 @@ def _rebuild_beside(settings: Settings, embedder: Embedder, pages: list[Page], r
     stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
     fresh_dir = settings.data_dir / f"chroma.fresh-{stamp}"
     kept_dir = settings.data_dir / f"chroma.corrupt-{stamp}"
-    client = store.make_client(settings, path=fresh_dir, fresh=True)
-    with writer_lock.hold(settings, client) as lease:
+    with writer_lock.hold(settings, None) as lease:  # embedded: a file lock, which needs no client
+        try:  # still corrupt? Another ingest may have replaced it before this one got the lock
+            client = store.make_client(settings, fresh=True)
+        except StoreCorrupt:
+            pass
+        else:
+            _write(settings, embedder, pages, True, progress, client, lease, report)
+            report.seconds = time.perf_counter() - started
+            return report
+        client = store.make_client(settings, path=fresh_dir, fresh=True)
         _write(settings, embedder, pages, True, progress, client, lease, report)
         store.forget_client(fresh_dir)
         try:
@@ -182,7 +191,7 @@ def _rebuild_beside(settings: Settings, embedder: Embedder, pages: list[Page], r
         except OSError as exc:
             raise StoreUnusable(f"built a fresh index in {fresh_dir} but could not put it in place of the corrupt "
                                 f"{settings.index_dir} ({exc.strerror or exc}); move it there by hand") from None
-    report.problems.append(f"{corrupt}; the damaged store was kept as {kept_dir}")
+    report.notes.append(f"{corrupt}; rebuilt it, and kept the damaged store as {kept_dir}")
     report.seconds = time.perf_counter() - started
     return report
 

@@ -79,9 +79,10 @@ class Lease:
 
 
 @contextmanager
-def hold(settings: Settings, client: store.ChromaClient) -> Iterator[Lease]:
+def hold(settings: Settings, client: store.ChromaClient | None) -> Iterator[Lease]:
     """The writer lock (embedded) or lease (server) for the length of the block; `IngestRunning` if taken."""
     if settings.chroma_url:
+        assert client is not None, "a server lease is a record on the server"
         with _server_lease(settings, client) as lease:
             yield lease
     else:

@@ -6,6 +6,7 @@ No business logic here: the UI renders `Answer` objects from `Chain.ask`.
 from __future__ import annotations
 
 import re
+from typing import NoReturn
 
 import streamlit as st
 
@@ -32,13 +33,17 @@ def chain() -> Chain:
     return built
 
 
+def not_ready(exc: AssistantError) -> NoReturn:
+    st.error(f"The assistant is not ready: {exc}")
+    st.stop()
+    raise exc  # unreachable; st.stop() ends the run
+
+
 def chain_or_stop() -> Chain:
     try:
         return chain()
     except AssistantError as exc:
-        st.error(f"The assistant is not ready: {exc}")
-        st.stop()
-        raise  # unreachable; st.stop() ends the run
+        not_ready(exc)
 
 
 @st.cache_resource(show_spinner=False)
