@@ -6,9 +6,9 @@ exits, killed or not, so a crashed ingest never blocks the next one. Who holds i
 
 Server mode: several machines share one `chroma run`, so a local file proves nothing. The lock is a
 lease: one record in the collection `<prefix>-writer` naming the holder (host, pid, a random
-token), the generation it writes and when the lease expires. An ingest renews it between batches
-and checks it right before flipping the pointer; a holder that was killed stops renewing and its
-lease simply expires (`ingest_lease_seconds`).
+token), the generation it writes and when the lease expires. A background thread of the ingest
+renews it every third of `ingest_lease_seconds`, and the ingest checks it right before flipping
+the pointer; a holder that was killed stops renewing and its lease simply expires.
 
 The race window, honestly: Chroma has no compare-and-set, so taking the lease is read, write,
 wait `SETTLE_SECONDS`, read again. Two writers that both read "free" both write; the later write
@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -120,6 +121,17 @@ def _file_lock(settings: Settings) -> Iterator[Lease]:
         lock.release()
 
 
+def _keep_renewing(lease: Lease, done: threading.Event) -> None:
+    while not done.wait(lease.settings.ingest_lease_seconds / 3):
+        try:
+            held = _read(lease)
+            if held is None or held.get("token") != lease.token:
+                return  # taken over; `confirm` refuses the flip
+            _claim(lease)
+        except Exception:  # noqa: BLE001 - the server is down: `confirm` will say so before any flip
+            continue
+
+
 def _read(lease: Lease) -> dict[str, object] | None:
     assert lease.client is not None
     with store.reaching_server(lease.settings):
@@ -148,9 +160,16 @@ def _server_lease(settings: Settings, client: store.ChromaClient) -> Iterator[Le
     held = _read(lease)
     if held is None or held.get("token") != lease.token:
         raise _busy(settings.chroma_url, held)
+    # Renewed in the background, so one long embedding batch never lets the lease lapse; a killed
+    # ingest's renewals stop with it, and its lease runs out.
+    done = threading.Event()
+    renewer = threading.Thread(target=_keep_renewing, args=(lease, done), daemon=True, name="ingest-lease")
+    renewer.start()
     try:
         yield lease
     finally:
+        done.set()
+        renewer.join(timeout=settings.chroma_read_timeout + 1)
         try:
             held = _read(lease)
             if held is not None and held.get("token") == lease.token:
