@@ -11,9 +11,8 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
-
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from assistant.embeddings import offline_environment

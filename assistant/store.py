@@ -12,9 +12,18 @@ records which embedder built the generation (its name and vector dimension): vec
 models are meaningless to compare, and MiniLM and e5 even share a dimension, so Chroma would not
 notice.
 
-Errors are narrow: no pointer yet is `IndexNotBuilt`; a server that can't be reached is
-`IndexUnavailable`; opening an index with another embedder than the one that built it is
-`EmbedderMismatch`. Anything else is a bug and is not caught here.
+Generations outlive the flip for a while: the pointer lists the generations it replaced and when
+(`retired`), and `removable_generations` spares those for `generation_grace_seconds`, so an app
+still reading one moves on at its next pointer check instead of failing; it also spares any
+generation started less than that long ago (another writer may still be filling it). Which writer
+may write at all is writer_lock.py's business.
+
+Errors are narrow: no pointer yet is `IndexNotBuilt`; a server that can't be reached, does not
+answer within the timeouts (chromadb itself has none) or is not Chroma is `IndexUnavailable`; a
+generation removed under a reader is `GenerationGone`; an embedded store that is read-only, full
+or uncreatable is `StoreUnusable` and a damaged one `StoreCorrupt`; opening an index with another
+embedder than the one that built it is `EmbedderMismatch`. Anything else is a bug and is not
+caught here.
 """
 
 from __future__ import annotations
@@ -27,8 +36,8 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
 from pathlib import Path
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import numpy as np
