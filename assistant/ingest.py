@@ -138,9 +138,10 @@ def _write(settings: Settings, embedder: Embedder, pages: list[Page], rebuild: b
 
     name = store.new_generation_name(settings)
     lease.generation = name
-    lease.renew()
+    lease.renew()  # the lease now names the generation this run fills
     dimension = 0  # of the vectors actually stored, recorded with the embedder's name
     try:
+        # Store calls only: an embedder's own failure must not read as a store problem.
         with store.reaching_server(settings):
             new = store.collection(client, name, create=True, embedder=embedder)
             if keep and old is not None:
@@ -148,13 +149,14 @@ def _write(settings: Settings, embedder: Embedder, pages: list[Page], rebuild: b
                     got = old.get(ids=ids, include=["embeddings"])
                     stored = dict(zip(got["ids"], got["embeddings"], strict=True))
                     dimension = _add(new, [chunks[i] for i in ids], [stored[i] for i in ids], digests)
-            fresh = [chunks[i] for i in sorted(set(chunks) - keep)]
-            for batch in _progress(_batches(fresh), -(-len(fresh) // BATCH), progress, "embedding"):
-                vectors = embedder.embed_documents([embedding_text(c) for c in batch])
-                report.embedded += len(batch)
+        fresh = [chunks[i] for i in sorted(set(chunks) - keep)]
+        for batch in _progress(_batches(fresh), -(-len(fresh) // BATCH), progress, "embedding"):
+            vectors = embedder.embed_documents([embedding_text(c) for c in batch])
+            report.embedded += len(batch)
+            with store.reaching_server(settings):
                 dimension = _add(new, batch, vectors, digests)
-                lease.renew()
-            lease.confirm()
+        lease.confirm()
+        with store.reaching_server(settings):
             store.set_active_generation(client, settings, name, embedder.name, dimension,
                                         {"chunks": len(chunks), "pages": len(pages)}, replaced=old_info)
     except BaseException:

@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from assistant import store
 from assistant.config import Settings
@@ -42,11 +43,11 @@ LEASE_ID = "lease"
 SETTLE_SECONDS = 0.5
 
 
-def _owner() -> dict[str, object]:
+def _owner() -> dict[str, Any]:
     return {"host": socket.gethostname(), "pid": os.getpid(), "started": time.time()}
 
 
-def _busy(where: str, owner: dict[str, object] | None) -> IngestRunning:
+def _busy(where: str, owner: dict[str, Any] | None) -> IngestRunning:
     who = ""
     if owner:
         since = time.strftime("%H:%M:%S UTC", time.gmtime(float(owner.get("started", 0) or 0)))
@@ -57,7 +58,8 @@ def _busy(where: str, owner: dict[str, object] | None) -> IngestRunning:
 
 @dataclass
 class Lease:
-    """What an ingest holds while it writes; `renew` between batches, `confirm` before the flip."""
+    """What an ingest holds while it writes: `renew` records the generation it fills (a background
+    thread keeps a server lease alive), `confirm` right before the flip."""
 
     settings: Settings
     client: store.ChromaClient | None = None  # server mode only
@@ -132,7 +134,7 @@ def _keep_renewing(lease: Lease, done: threading.Event) -> None:
             continue
 
 
-def _read(lease: Lease) -> dict[str, object] | None:
+def _read(lease: Lease) -> dict[str, Any] | None:
     assert lease.client is not None
     with store.reaching_server(lease.settings):
         col = store.collection(lease.client, f"{lease.settings.collection_prefix}-writer", create=True)
