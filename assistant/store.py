@@ -193,6 +193,11 @@ def reaching_server(settings: Settings) -> Iterator[None]:
         yield
     except NotFoundError as exc:
         raise GenerationGone(f"an index generation was removed while in use ({exc})") from None
+    except ChromaError as exc:
+        # A server answers a query on a collection deleted mid-way with this instead of a 404.
+        if "missing metadata segment" not in str(exc).lower():
+            raise
+        raise GenerationGone(f"an index generation was removed while in use ({exc})") from None
     except (httpx.TransportError, ConnectionError) as exc:
         raise _server_down(settings, exc) from None
     except ValueError as exc:  # chromadb's HttpClient says "Could not connect" as a ValueError
