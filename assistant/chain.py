@@ -18,10 +18,10 @@ from assistant import answer as composer
 from assistant import links, output_filter, rules
 from assistant.config import Settings
 from assistant.embeddings import Embedder, get_embedder
-from assistant.errors import ConfigError, InvalidQuestion
+from assistant.errors import ConfigError, GenerationGone, InvalidQuestion
 from assistant.models import Answer, Draft, Passage, Question, Timings
 from assistant.question import make_question
-from assistant.retrieve import HybridSearch
+from assistant.retrieve import HybridSearch, Snapshot
 from assistant.store import ChromaClient
 
 Composer = Callable[[Question, list[Passage], Settings], Draft]
@@ -82,11 +82,23 @@ class Chain:
 
     def ask(self, question: str, history: list[str] | None = None, business: str | None = None) -> Answer:
         """Answer one question. `business` (else the `business` setting) restricts the answer to
-        that line of business's pages; without either, the best passage's business is used."""
+        that line of business's pages; without either, the best passage's business is used.
+
+        An index generation removed mid-question (another ingest replaced it and its grace period is
+        over) is not the asker's problem: the pointer is read again and the question asked once more."""
         started = time.perf_counter()
         asked = make_question(question, list(history or []), business or self.settings.business,
                               self.settings.max_question_chars, self.settings.max_history_turns)
-        snapshot = self.search.snapshot  # one pointer check per ask
+        snapshot = None
+        try:
+            snapshot = self.search.snapshot  # one pointer check per ask
+            return self._answer(question, asked, business, started, snapshot)
+        except GenerationGone:
+            self.search.reload(snapshot.generation if snapshot else None)
+            return self._answer(question, asked, business, started, self.search.snapshot)
+
+    def _answer(self, question: str, asked: Question, business: str | None, started: float,
+                snapshot: Snapshot) -> Answer:
         if snapshot.generation != self._checked_generation:
             self.warm_up()
         if problem := unknown_business(business, snapshot.businesses):

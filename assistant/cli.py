@@ -1,16 +1,32 @@
-"""Command line: thin. Parse arguments, call the library, print. Errors: one line, exit 2."""
+"""Command line: thin. Parse arguments, call the library, print.
+
+Every failure is one line on stderr and an exit status, mapped from the error's class in one place
+(`EXIT_CODES`; the statuses follow sysexits.h where one fits). A reader that goes away (`ask … |
+head`) ends the command quietly, as it would any Unix filter.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from assistant.embeddings import offline_environment
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, IndexUnavailable, IngestRunning, StoreUnusable
 
 EXIT_USAGE = 2
+# The most specific class wins (checked in this order); anything else of ours is EXIT_USAGE.
+EXIT_CODES: list[tuple[type[AssistantError], int]] = [
+    (IngestRunning, 75),     # EX_TEMPFAIL: another ingest holds the index; try again when it is done
+    (IndexUnavailable, 69),  # EX_UNAVAILABLE: the Chroma server is down, slow or not Chroma
+    (StoreUnusable, 74),     # EX_IOERR: the data dir is read-only, full, uncreatable, or the store corrupt
+]
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what the shell reports for any filter whose reader went away
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,17 +72,34 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def exit_code(error: AssistantError) -> int:
+    return next((code for kind, code in EXIT_CODES if isinstance(error, kind)), EXIT_USAGE)
+
+
+def main(argv: list[str] | None = None, make_embedder: Callable[[Any], Any] | None = None) -> int:
+    """`make_embedder(settings)` is the embedding model's factory (default: the configured model);
+    tests pass one that returns `FakeEmbeddings`, to run the real CLI in a real process cheaply."""
     offline_environment()  # before anything imports transformers
     args = _parser().parse_args(argv)
+    args.make_embedder = make_embedder
     try:
         return COMMANDS[args.command](args)
     except AssistantError as exc:
         print(f"error: {_one_line(str(exc))}", file=sys.stderr)
-        return EXIT_USAGE
+        return exit_code(exc)
     except KeyboardInterrupt:
         print("interrupted; the last complete index is still in use", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # Nobody reads any more; Python would still try to flush stdout at exit and print a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _embedder(args: argparse.Namespace, settings: Any) -> Any:
+    from assistant.embeddings import get_embedder
+
+    return (args.make_embedder or get_embedder)(settings)
 
 
 def _one_line(text: str) -> str:
@@ -99,12 +132,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from assistant.embeddings import get_embedder
     from assistant.ingest import ingest
     from assistant.present import terminal_safe
 
     settings = _settings()
-    report = ingest(settings, get_embedder(settings), args.corpus, args.rebuild,
+    report = ingest(settings, _embedder(args, settings), args.corpus, args.rebuild,
                     progress=sys.stderr.isatty())
     print(terminal_safe("\n".join(report.lines())))
     return 0
@@ -119,8 +151,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     validate(args.question, args.history, settings.max_question_chars, settings.max_history_turns)
     from assistant.chain import Chain
 
-    result = Chain(settings).ask(args.question, args.history, args.business)
-    print(json_text(result) if args.json else terminal_text(result))
+    result = Chain(settings, embedder=_embedder(args, settings)).ask(args.question, args.history, args.business)
+    print(json_text(result) if args.json else terminal_text(result), flush=True)
     return 0
 
 

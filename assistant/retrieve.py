@@ -28,7 +28,7 @@ from assistant.acronyms import expand, find_acronyms
 from assistant.chunking import embedding_text
 from assistant.config import Settings
 from assistant.embeddings import Embedder
-from assistant.errors import EmbedderMismatch
+from assistant.errors import EmbedderMismatch, IndexNotBuilt
 from assistant.models import Chunk, Passage, Question, Source
 from assistant.question_bank import BankIndex, load_bank, split_stale
 from assistant.text import tokens
@@ -92,7 +92,9 @@ class HybridSearch:
     def __init__(self, settings: Settings, embedder: Embedder, client: store.ChromaClient | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
+        self._owns_client = client is None  # only a client of our own is replaced when the store's files are
         self.client = client or store.make_client(settings)
+        self._store_identity = store.store_identity(settings)
         self._snapshot: Snapshot | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
@@ -101,14 +103,31 @@ class HybridSearch:
     def snapshot(self) -> Snapshot:
         now = time.monotonic()
         with self._lock:
-            if self._snapshot is None:
-                self._snapshot = load_snapshot(self.client, self.settings, self.embedder)
+            if self._snapshot is None or now - self._checked > POINTER_CHECK_SECONDS:
+                self._refresh()
                 self._checked = now
-            elif now - self._checked > POINTER_CHECK_SECONDS:
-                self._checked = now
-                if store.active_generation(self.client, self.settings) != self._snapshot.generation:
-                    self._snapshot = load_snapshot(self.client, self.settings, self.embedder)
-            return self._snapshot
+            return self._snapshot  # type: ignore[return-value]  # _refresh loaded it or raised
+
+    def reload(self, stale: str | None = None) -> None:
+        """After `GenerationGone`: re-read the pointer now, unless another thread already moved off `stale`."""
+        with self._lock:
+            if self._snapshot is None or stale is None or self._snapshot.generation == stale:
+                self._snapshot = None
+                self._refresh()
+                self._checked = time.monotonic()
+
+    def _refresh(self) -> None:
+        """Follow the pointer, and the store's files: an embedded store deleted and rebuilt by another
+        process (or a corrupt one replaced) is other files, which the old client would go on reading."""
+        identity = store.store_identity(self.settings)
+        if self._owns_client and identity != self._store_identity:
+            self._snapshot = None
+            if identity is None:  # deleted and not rebuilt (yet): no client re-creates an empty one here
+                raise IndexNotBuilt(f"the index store {self.settings.index_dir} was removed")
+            self.client = store.make_client(self.settings, fresh=True)
+            self._store_identity = identity
+        if self._snapshot is None or store.active_generation(self.client, self.settings) != self._snapshot.generation:
+            self._snapshot = load_snapshot(self.client, self.settings, self.embedder)
 
     def use_snapshot(self, snapshot: Snapshot) -> None:
         """Search this snapshot until the index pointer moves (the calibration's leave-one-out bank)."""
