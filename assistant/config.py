@@ -53,6 +53,11 @@ class Settings(BaseSettings):
                     "(docs/metrics.md)"
     )
     max_question_chars: int = Field(2000, ge=10)
+    review_every_days: int = Field(
+        365, ge=1, le=3650,
+        description="how often a page must be reviewed when its front matter sets no review_every; "
+                    "past updated + this, its citations carry a 'review overdue' badge"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
 
     @model_validator(mode="before")
