@@ -101,3 +101,23 @@ def test_trainer_runs_a_set_and_lists_feedback(app: AppTest, real_index: Setting
     assert "Pass rate" in labels and "hit@1" in labels
     assert app.metric[1].value == "100.0%"  # every rule expectation in guardrails.yaml held
     assert len(app.get("download_button")) >= 3
+
+
+def test_citation_from_an_overdue_page_shows_the_badge(app: AppTest) -> None:
+    app.sidebar.selectbox(key="business").select("ignition-interlock").run()
+    ask(app, "who do I email after I take a payment on a collections account?")
+    headers = [m.value for m in app.markdown if m.value.startswith("**[")]
+    overdue = [h for h in headers if "Review overdue" in h]
+    assert overdue and all("Delinquent" in h for h in overdue)
+
+
+def test_knowledge_health_page_shows_the_findings(app: AppTest) -> None:
+    app.switch_page("health.py").run()
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Conflicting facts"] == "1" and metrics["Probable typos"] == "1"
+    assert metrics["Overdue pages"] == "1" and int(metrics["Duplicated sections"]) >= 2
+    shown = texts(app.markdown)
+    assert "collection@scramsystems.com" in shown and "collection@lmgholdings.com" in shown
+    assert "collection@lmgholdigns.com" in texts(app.warning)
+    assert len(app.get("download_button")) == 3
