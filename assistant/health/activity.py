@@ -1,25 +1,23 @@
-"""What agents did, as the health report reads it: gap signals (abstentions and 👎 answers),
-per-section usage counts and the trainers' resolutions, from the stores under the data dir.
+"""What agents did, as the health report reads it: gap signals (abstentions from the ask log, 👎
+answers from the feedback store), per-section usage counts and the trainers' resolutions.
 
 The one place that knows the stores' row shapes; everything after it takes plain values.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.config import Settings
 from assistant.health.gap_queue import GapSignal, SectionRef
-from assistant.health.usage import SectionUsage
 
 
 @dataclass(frozen=True)
 class Activity:
     signals: list[GapSignal] = field(default_factory=list)
-    usage: list[SectionUsage] = field(default_factory=list)
+    usage: list[Any] = field(default_factory=list)  # rows with page, section, anchor, cited, up, down
     resolutions: dict[str, dict[str, str]] = field(default_factory=dict)  # question -> {kind, page, section, note}
 
 
@@ -39,23 +37,26 @@ def signals_from_asks(rows: Iterable[Any]) -> list[GapSignal]:
     return [GapSignal(r.question, "abstained", str(r.created), "", _refs(r.sections)) for r in rows if r.abstained]
 
 
-def usage_from_feedback(rows: Iterable[Any]) -> list[SectionUsage]:
-    """Per-section counts over rated answers only (used while no ask log exists)."""
-    counts: dict[tuple[str, str], list[Any]] = defaultdict(lambda: ["", 0, 0, 0])
+def resolutions_by_question(rows: Iterable[Any]) -> dict[str, dict[str, str]]:
+    """Question -> its latest resolution (rows newest first, as GapResolutions.rows gives them)."""
+    latest: dict[str, dict[str, str]] = {}
     for r in rows:
-        for c in {(c["page"], c["section"]): c for c in r.citations if c.get("page")}.values():
-            entry = counts[(c["page"], c["section"])]
-            entry[0] = entry[0] or c.get("anchor", "")
-            entry[1] += 1
-            entry[2 if r.rating == 1 else 3] += 1
-    return [SectionUsage(p, s, a, cited, up, down) for (p, s), (a, cited, up, down) in counts.items()]
+        for question in r.questions:
+            latest.setdefault(question.strip(), {"kind": r.kind, "page": r.page or "", "section": r.section or "",
+                                                 "anchor": r.anchor or "", "note": r.note, "by": r.by})
+    return latest
 
 
 def read_activity(settings: Settings) -> Activity:
-    """Signals, usage and resolutions from the feedback store (an empty data dir is no activity)."""
+    """Abstentions (ask log), 👎 answers (feedback), usage and resolutions from the database."""
+    from assistant.asklog import AskLog
+    from assistant.database import open_database
     from assistant.feedback import FeedbackStore
+    from assistant.gap_resolutions import GapResolutions
 
-    if not settings.feedback_db.exists():
-        return Activity()
-    rows = FeedbackStore(settings.feedback_db).rows()
-    return Activity(signals=signals_from_feedback(rows), usage=usage_from_feedback(rows))
+    db = open_database(settings)
+    log = AskLog(db)
+    # An abstention rated 👎 is already in the ask log: counted once, as an abstention.
+    thumbs_down = [r for r in FeedbackStore(db).rows(rating=0) if not r.abstained]
+    return Activity(signals=signals_from_asks(log.rows(abstained=True)) + signals_from_feedback(thumbs_down),
+                    usage=list(log.usage()), resolutions=resolutions_by_question(GapResolutions(db).rows()))
