@@ -134,3 +134,23 @@ def test_knowledge_health_page_shows_the_findings(app: AppTest) -> None:
     assert "collection@scramsystems.com" in shown and "collection@lmgholdings.com" in shown
     assert "collection@lmgholdigns.com" in texts(app.warning)
     assert len(app.get("download_button")) == 3
+
+
+def test_trainer_resolves_a_gap_group_on_the_health_page(app: AppTest, real_index: Settings) -> None:
+    from assistant.gap_resolutions import GapResolutions
+    from assistant.models import Answer
+
+    log = AskLog(open_database(real_index))
+    for q in ("how do I book a fleet vehicle discount", "fleet vehicle discount booking"):
+        log.record(Answer(question=q, answer="not covered", abstained=True), [], "chat")
+    app.switch_page("health.py").run()
+    assert not app.exception
+    group = next(e for e in app.expander if "fleet vehicle discount" in e.label)
+    assert "open" in group.label
+    group.radio[0].set_value("needs_page")
+    group.text_input[0].set_value("owner: write the fleet page")
+    group.button[0].click().run()
+    assert not app.exception
+    decided = [r for r in GapResolutions(open_database(real_index)).rows() if "fleet vehicle discount booking" in r.questions]
+    assert decided and decided[0].kind == "needs_page" and decided[0].note == "owner: write the fleet page"
+    assert any("fleet vehicle discount" in e.label and "needs a page" in e.label for e in app.expander)

@@ -7,10 +7,12 @@ import json
 from datetime import UTC, datetime
 
 import streamlit as st
-from common import md, settings
+from common import chain, database, md, settings
 
 from assistant.corpus import load_pages
 from assistant.embeddings import get_embedder
+from assistant.errors import AssistantError, InvalidFeedback
+from assistant.gap_resolutions import GapResolutions
 from assistant.health import HealthReport, build_report, report_html, report_json, report_markdown
 from assistant.health.activity import read_activity
 from assistant.health.gap_queue import threshold_for
@@ -36,6 +38,34 @@ def local(url: str) -> str:
 def where(page_title: str, section: str, url: str) -> str:
     label = page_title if section == page_title else f"{page_title} § {section}"
     return f"[{md(label)}]({local(url)})"
+
+
+def resolve_form(group: str, questions: list[str], closest) -> None:  # type: ignore[no-untyped-def]
+    """Covered by an existing section (its questions join the question bank) or needs a page."""
+    sections = [(u.page, u.section, u.anchor) for u in report.usage if u.anchor]
+    default = next((n for n, s in enumerate(sections) if closest and (s[0], s[1]) == (closest.page, closest.section)), 0)
+    with st.form(f"resolve-{group}"):
+        kind = st.radio("Resolution", ["covered", "needs_page"], key=f"kind-{group}", horizontal=True,
+                        format_func=lambda k: "Covered by a section" if k == "covered" else "Needs a page")
+        chosen = st.selectbox("Section that covers it", sections, index=default, key=f"section-{group}",
+                              format_func=lambda s: f"{s[0]} § {s[1]}")
+        note = st.text_input("Note for the owner", key=f"note-{group}")
+        if st.form_submit_button("Resolve"):
+            try:
+                GapResolutions(database()).resolve(questions, kind, page=chosen[0] if kind == "covered" else None,
+                                                   anchor=chosen[2] if kind == "covered" else None,
+                                                   section=chosen[1] if kind == "covered" else None, note=note,
+                                                   by="trainer")
+            except InvalidFeedback as exc:
+                st.error(f"Not saved: {exc}")
+                return
+            if kind == "covered":
+                try:  # the running assistant retrieves with the new bank entries at once
+                    chain().search.refresh_bank()
+                except AssistantError:
+                    pass  # no index yet: the bank reads the resolution when the index loads
+            health_report.clear()
+            st.rerun()
 
 
 st.title("Knowledge health")
@@ -98,7 +128,8 @@ with tabs[4]:
             if g.closest:
                 st.markdown(f"Closest section: {md(g.closest.page)} § {md(g.closest.section)}")
             for comment in g.comments:
-                st.caption(f"💬 {comment}")
+                st.caption(f"💬 {md(comment)}")
+            resolve_form(g.id, list(g.questions), g.closest)
 with tabs[5]:
     st.dataframe([{"page": u.page, "section": u.section, "cited": u.cited, "👍": u.up, "👎": u.down}
                   for u in report.usage], hide_index=True, width="stretch")
