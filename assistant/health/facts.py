@@ -38,6 +38,9 @@ DURATION = re.compile(_COUNT + r"(?:\s*[-–]\s*(\d+))?\s+(business\s+|calendar\
                       re.IGNORECASE)
 # "the A.R.T. department", "our CSG department", "the Service team": one to three capitalised words.
 TEAM = re.compile(r"\b((?:[A-Z][\w.&]*\s){0,2}[A-Z][\w.&]*)\s+(department|team|dept)\b")
+PHONE_MIN_DIGITS = 7
+NON_DIGITS = re.compile(r"\D+")
+DURATION_UNIT = re.compile(r"(?:day|week|month|year)s?\b", re.IGNORECASE)  # cheap pre-check of DURATION
 FAX_CUE = re.compile(r"\bfax\b", re.IGNORECASE)
 FAX_CUE_CHARS = 30  # how far before a number "fax" makes it a fax number ("CSG Fax: 844-...")
 NOT_TEAM_WORDS = frozenset({"the", "our", "your", "a", "an", "this", "that", "each", "every", "any"})
@@ -62,7 +65,9 @@ def sentences_of(body: str) -> list[str]:
 
 
 def _emails(sentence: str) -> list[Fact]:
-    found = []
+    found: list[Fact] = []
+    if "@" not in sentence:
+        return found
     for m in EMAIL_CANDIDATE.finditer(sentence):
         written = m.group().rstrip(".")
         try:
@@ -74,7 +79,9 @@ def _emails(sentence: str) -> list[Fact]:
 
 
 def _phones(sentence: str) -> list[Fact]:
-    found = []
+    found: list[Fact] = []
+    if len(NON_DIGITS.sub("", sentence)) < PHONE_MIN_DIGITS:  # the matcher is slow; most sentences have no number
+        return found
     for m in phonenumbers.PhoneNumberMatcher(sentence, "US", leniency=phonenumbers.Leniency.VALID):
         before = sentence[max(0, m.start - FAX_CUE_CHARS):m.start]
         kind: FactKind = "fax" if FAX_CUE.search(before) else "phone"
@@ -93,7 +100,9 @@ def _money(sentence: str) -> list[Fact]:
 
 
 def _durations(sentence: str) -> list[Fact]:
-    found = []
+    found: list[Fact] = []
+    if not DURATION_UNIT.search(sentence):
+        return found
     for m in DURATION.finditer(sentence):
         low = m.group(1).lower()
         count = str(NUMBER_WORDS.get(low, low))

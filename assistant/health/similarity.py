@@ -20,7 +20,7 @@ import numpy as np
 NEIGHBOURS = 5  # per section
 TOP_SHARE = 0.25  # of a business's section pairs, by cosine
 SAMPLE_PAIRS = 20_000
-ROW_BATCH = 1024
+ROW_BATCH = 256  # rows per product: 256 x 50k float32 is 50 MB, kept in cache-sized pieces
 SEED = 14
 
 
@@ -66,7 +66,7 @@ def similar_pairs(vectors: np.ndarray, businesses: Sequence[str], k: int = NEIGH
             sims = block[start:start + ROW_BATCH] @ block.T
             local = np.arange(start, min(start + ROW_BATCH, len(rows)))
             sims[np.arange(len(local)), local] = -np.inf  # not its own neighbour
-            top = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
+            top = np.argpartition(sims, -kk, axis=1)[:, -kk:]
             for r, cols in enumerate(top):
                 for c in cols:
                     sim = float(sims[r, c])
