@@ -88,7 +88,8 @@ with tabs[0]:
             st.markdown(f"**{md(c.kind)}**: {md(' / '.join(c.a_values))} vs {md(' / '.join(c.b_values))}")
             left, right = st.columns(2)
             for col, ref, values, quotes in ((left, c.a, c.a_values, c.a_quotes), (right, c.b, c.b_values, c.b_quotes)):
-                col.markdown(where(ref.page_title, ref.section, report.link(ref.page, ref.anchor)))
+                col.markdown(f"{where(ref.page_title, ref.section, report.link(ref.page, ref.anchor))}: "
+                             f"**{md(', '.join(values))}**")
                 col.markdown("\n".join(f"> {md(q)}\n" for q in quotes))
     if not report.conflicts:
         st.success("No conflicting facts.")

@@ -13,12 +13,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from assistant.embeddings import Embedder
 from assistant.health import conflicts as conflict_stage
 from assistant.health import duplicates as duplicate_stage
 from assistant.health import freshness as freshness_stage
-from assistant.health import gaps as gap_stage
 from assistant.health import gap_queue, similarity, usage
+from assistant.health import gaps as gap_stage
 from assistant.health.sections import collect, section_vectors
 from assistant.links import source_link
 from assistant.models import Page
@@ -82,8 +84,6 @@ def build_report(pages: Sequence[Page], embedder: Embedder, today: date, default
     groups: list[gap_queue.GapGroup] = []
     if signals:
         question_vectors = [embedder.embed_query(s.question) for s in signals]
-        import numpy as np
-
         groups = gap_queue.group_signals(signals, np.asarray(question_vectors, dtype=np.float32), group_threshold)
         resolved = resolutions or {}
         groups = [dataclasses.replace(g, resolution=resolved[q]) if (q := _resolved_question(g, resolved)) else g
