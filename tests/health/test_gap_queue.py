@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from assistant.fakes import FakeEmbeddings
-from assistant.health.gap_queue import FALLBACK_GROUP_SIMILARITY, GapSignal, SectionRef, group_signals
+from assistant.health.gap_queue import FALLBACK_GROUP_SIMILARITY, GapSignal, SectionRef, group_signals, threshold_for
 
 TOW = SectionRef("client-courtesy-credits", "Tow Reimbursements", "tow-reimbursements")
 CREDITS = SectionRef("credits-key-points", "Credits – Key Points", "credits-key-points")
@@ -68,3 +69,16 @@ def test_thirty_signals_group_and_rank_by_count() -> None:
 
 def test_no_signals_no_groups() -> None:
     assert group_signals([], np.zeros((0, 4), dtype=np.float32), 0.5) == []
+
+
+@pytest.mark.integration
+def test_the_e5_threshold_groups_the_thirty_signals_the_same_way() -> None:
+    from assistant.config import load_settings
+    from assistant.embeddings import get_embedder
+
+    settings = load_settings()
+    embedder = get_embedder(settings)
+    recorded = signals()
+    vectors = np.asarray([embedder.embed_query(s.question) for s in recorded], dtype=np.float32)
+    groups = group_signals(recorded, vectors, threshold_for(embedder.name, settings.embedding_backend))
+    assert [g.count for g in groups] == [11, 8, 6, 3, 1, 1]
