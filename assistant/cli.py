@@ -175,6 +175,7 @@ def cmd_health(args: argparse.Namespace) -> int:
     from assistant.health import build_report, report_html, report_json, report_markdown
     from assistant.health.activity import read_activity
     from assistant.health.gap_queue import threshold_for
+    from assistant.health.sections import index_section_vectors
 
     settings = _settings()
     try:
@@ -189,7 +190,8 @@ def cmd_health(args: argparse.Namespace) -> int:
     report = build_report(pages, embedder, today, settings.review_every_days, signals=activity.signals,
                           counted_usage=activity.usage, resolutions=activity.resolutions,
                           group_threshold=threshold_for(embedder.name, settings.embedding_backend),
-                          cache_dir=settings.data_dir / "vectors", ui_base_url=settings.ui_base_url)
+                          cache_dir=settings.data_dir / "vectors", ui_base_url=settings.ui_base_url,
+                          index_vectors=index_section_vectors(settings, embedder))
     text = {"json": lambda: json.dumps(report_json(report), indent=2, ensure_ascii=False),
             "md": lambda: report_markdown(report), "html": lambda: report_html(report)}[args.format]()
     if args.out:

@@ -16,6 +16,7 @@ from assistant.gap_resolutions import GapResolutions
 from assistant.health import HealthReport, build_report, report_html, report_json, report_markdown
 from assistant.health.activity import read_activity
 from assistant.health.gap_queue import threshold_for
+from assistant.health.sections import index_section_vectors
 
 
 @st.cache_data(show_spinner="Checking the pages…", ttl=300)
@@ -27,7 +28,8 @@ def health_report(corpus_dir: str, today: str) -> HealthReport:
     return build_report(pages, embedder, datetime.fromisoformat(today).date(), s.review_every_days,
                         signals=activity.signals, counted_usage=activity.usage, resolutions=activity.resolutions,
                         group_threshold=threshold_for(embedder.name, s.embedding_backend),
-                        cache_dir=s.data_dir / "vectors", ui_base_url=s.ui_base_url)
+                        cache_dir=s.data_dir / "vectors", ui_base_url=s.ui_base_url,
+                        index_vectors=index_section_vectors(s, embedder))
 
 
 def local(url: str) -> str:

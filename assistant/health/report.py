@@ -60,7 +60,8 @@ def build_report(pages: Sequence[Page], embedder: Embedder, today: date, default
                  signals: Sequence[gap_queue.GapSignal] = (), counted_usage: Sequence[Any] = (),
                  group_threshold: float = gap_queue.FALLBACK_GROUP_SIMILARITY,
                  resolutions: dict[str, dict[str, str]] | None = None, cache_dir: Path | None = None,
-                 ui_base_url: str = "http://localhost:8501") -> HealthReport:
+                 ui_base_url: str = "http://localhost:8501",
+                 index_vectors: dict[tuple[str, str], np.ndarray] | None = None) -> HealthReport:
     timings: dict[str, float] = {}
     t = time.perf_counter()
 
@@ -72,8 +73,9 @@ def build_report(pages: Sequence[Page], embedder: Embedder, today: date, default
 
     items = collect(pages)
     lap("sections_and_facts")
-    vectors = section_vectors(items, embedder, cache_dir)
+    vectors = section_vectors(items, embedder, cache_dir, index_vectors)
     lap("embed")
+    timings["sections_from_index"] = float(sum(1 for s in items if s.key in (index_vectors or {})))
     pairs = similarity.similar_pairs(vectors, [s.business for s in items])
     lap("similar_pairs")
     typos, canonical = conflict_stage.find_typos(items)

@@ -105,3 +105,26 @@ def test_a_conflict_needs_the_same_subject(tmp_path: Path) -> None:
              page("four", "Agents may give a one-time courtesy credit of up to $75 to a client.", business="other")]
     found = build_report(pages, FakeEmbeddings(), TODAY, 365).conflicts
     assert [(c.a.page, c.b.page, c.a_values, c.b_values) for c in found] == [("one", "two", ("$35",), ("$50",))]
+
+
+def test_section_vectors_come_from_the_index_when_it_is_built(fake_index) -> None:  # type: ignore[no-untyped-def]
+    from assistant.health.sections import collect, index_section_vectors, section_vectors
+
+    settings, _ = fake_index
+    embedder = FakeEmbeddings()  # same model name as the index's: its vectors are usable
+    known = index_section_vectors(settings, embedder)
+    pages, _ = load_pages(CORPUS)
+    items = collect(pages)
+    assert all(s.key in known for s in items)
+    vectors = section_vectors(items, embedder, known=known)
+    assert embedder.calls == 0 and vectors.shape[0] == len(items)
+    report = build_report(pages, embedder, TODAY, 365, index_vectors=known)
+    assert [(c.a.page, c.b.page) for c in report.conflicts] == [(FAQ, DELINQUENT)]
+    assert {(d.page_a, d.page_b) for d in report.duplicates} == {(CREDITS, KEY_POINTS)}
+    assert report.timings_s["sections_from_index"] == len(items)
+
+
+def test_no_index_means_no_index_vectors(settings) -> None:  # type: ignore[no-untyped-def]
+    from assistant.health.sections import index_section_vectors
+
+    assert index_section_vectors(settings, FakeEmbeddings()) == {}
