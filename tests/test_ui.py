@@ -22,6 +22,7 @@ TIMEOUT = 180
 def app(real_index: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(real_index.data_dir))
     st.cache_resource.clear()  # each test builds its cached resources from its own settings
+    st.cache_data.clear()  # and its own health report (cached per corpus and day)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     assert not at.exception
