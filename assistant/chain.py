@@ -39,7 +39,7 @@ def unknown_business(business: str | None, known: list[str]) -> str | None:
 
 
 def extractive(question: Question, passages: list[Passage], settings: Settings) -> Draft:
-    return composer.compose(question.search_text, passages, settings.abstain_below)
+    return composer.compose(question.search_text, passages, settings.abstain_below, settings.abstain_lexical_weight)
 
 
 class Chain:
@@ -100,7 +100,7 @@ class Chain:
         that line of business's pages; without either, the best passage's business is used."""
         started = time.perf_counter()
         asked = make_question(question, list(history or []), business or self.settings.business,
-                              self.settings.max_question_chars)
+                              self.settings.max_question_chars, self.settings.max_history_turns)
         snapshot = self.search.snapshot  # one pointer check per ask
         if snapshot.generation != self._checked_generation:
             self.warm_up()

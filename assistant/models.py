@@ -30,6 +30,9 @@ class Page(Frozen):
     review_every: str | None = None  # "90 days", "12 weeks", "6 months" or a day count
     body: str
     path: str = ""
+    # Set by the page's owner after checking a page flagged at ingest for instruction-like text or
+    # text contradicting a rule (assistant/instructions.py); until then it is not indexed.
+    reviewed_instructions: bool = False
 
     @field_validator("review_every")
     @classmethod
@@ -76,7 +79,7 @@ class Passage(Frozen):
     sources: tuple[Source, ...]
     score: float  # fused rank score, for ordering only
     relevance: float  # dense cosine similarity of the query to the passage, 0..1
-    lexical: float = 0.0  # BM25 score, for diagnostics
+    lexical: float = 0.0  # BM25 score; with `relevance`, what the composer abstains on (answer.coverage)
 
 
 class CitationSource(Frozen):

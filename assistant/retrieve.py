@@ -132,6 +132,11 @@ class HybridSearch:
             bank = (snap.file_bank or snap.bank).extended(resolved_bank(self.settings, self.embedder, snap.chunks))
             self._snapshot = replace(snap, bank=bank)
 
+    def use_snapshot(self, snapshot: Snapshot) -> None:
+        """Search this snapshot until the index pointer moves (the calibration's leave-one-out bank)."""
+        with self._lock:
+            self._snapshot = snapshot
+
     def retrieve(self, question: Question, k: int | None = None) -> list[Passage]:
         """The passages for a question, within its business when it has one.
 
