@@ -63,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--save-results", type=Path, metavar="RESULTS",
                     help="write every case's outcome here, for a later --compare")
 
+    health = sub.add_parser("health", help="knowledge health for page owners: conflicting facts, duplicates, gaps, "
+                                           "overdue reviews, the knowledge-gap queue, usage")
+    health.add_argument("--format", choices=["json", "md", "html"], default="md")
+    health.add_argument("--out", type=Path, default=None, help="write the report here (default: print it)")
+    health.add_argument("--corpus", type=Path, default=None, help="the pages (default: ASSISTANT_CORPUS_DIR)")
+    health.add_argument("--today", default=None, help="the day to judge freshness on, YYYY-MM-DD (default: today, UTC)")
+
     sub.add_parser("status", help="is the index built? prints its generation and the embedder that built it")
 
     db = sub.add_parser("db", help="the app's database (ASSISTANT_DATABASE_URL; default an SQLite file in the data dir)")
@@ -206,6 +213,42 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_health(args: argparse.Namespace) -> int:
+    from datetime import UTC, date, datetime
+
+    from assistant.corpus import load_pages
+    from assistant.embeddings import get_embedder
+    from assistant.health import build_report, report_html, report_json, report_markdown
+    from assistant.health.activity import read_activity
+    from assistant.health.gap_queue import threshold_for
+    from assistant.health.sections import index_section_vectors
+
+    settings = _settings()
+    try:
+        today = date.fromisoformat(args.today) if args.today else datetime.now(UTC).date()
+    except ValueError:
+        raise AssistantError(f"--today: {args.today!r} is not a YYYY-MM-DD date") from None
+    pages, problems = load_pages(args.corpus or settings.corpus_dir)
+    for problem in problems:
+        print(f"skipped: {problem}", file=sys.stderr)
+    embedder = get_embedder(settings)
+    activity = read_activity(settings)
+    report = build_report(pages, embedder, today, settings.review_every_days, signals=activity.signals,
+                          counted_usage=activity.usage, resolutions=activity.resolutions,
+                          group_threshold=threshold_for(embedder.name, settings.embedding_backend),
+                          cache_dir=settings.data_dir / "vectors", ui_base_url=settings.ui_base_url,
+                          index_vectors=index_section_vectors(settings, embedder))
+    text = {"json": lambda: json.dumps(report_json(report), indent=2, ensure_ascii=False),
+            "md": lambda: report_markdown(report), "html": lambda: report_html(report)}[args.format]()
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        print(f"report: {args.out}")
+    else:
+        print(text)
+    return 0
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     from assistant import database
 
@@ -225,7 +268,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"import": cmd_import, "ingest": cmd_ingest, "ask": cmd_ask, "eval": cmd_eval, "status": cmd_status,
-            "db": cmd_db}
+            "db": cmd_db, "health": cmd_health}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -71,6 +71,11 @@ class Settings(BaseSettings):
                     "unset = the backend's calibrated value (docs/metrics.md)"
     )
     max_question_chars: int = Field(2000, ge=10)
+    review_every_days: int = Field(
+        365, ge=1, le=3650,
+        description="how often a page must be reviewed when its front matter sets no review_every; "
+                    "past updated + this, its citations carry a 'review overdue' badge"
+    )
     database_url: str | None = Field(
         None, description="SQLAlchemy URL of the database for everything the app writes (feedback, asks, "
                           "gap resolutions); unset = the SQLite file <data_dir>/assistant.db. "

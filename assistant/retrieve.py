@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import bm25s
 import numpy as np
@@ -30,7 +30,7 @@ from assistant.config import Settings
 from assistant.embeddings import Embedder
 from assistant.errors import EmbedderMismatch, IndexNotBuilt
 from assistant.models import Chunk, Passage, Question, Source
-from assistant.question_bank import BankIndex, load_bank, split_stale
+from assistant.question_bank import BankIndex, load_bank, load_resolved, split_stale
 from assistant.text import tokens
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ class Snapshot:
     businesses: list[str]  # the distinct ones, sorted; computed once per snapshot, not per question
     bank: BankIndex  # the trainers' question bank, embedded with the same model
     section_chunks: dict[tuple[str, str], list[int]]  # (page, section) -> its chunks, in page order
+    file_bank: BankIndex | None = None  # the bank file's part of `bank` (the rest: resolved gaps)
 
 
 def load_snapshot(client: store.ChromaClient, settings: Settings, embedder: Embedder) -> Snapshot:
@@ -78,12 +79,24 @@ def load_snapshot(client: store.ChromaClient, settings: Settings, embedder: Embe
     entries, stale = split_stale(load_bank(settings.corpus_dir), set(section_chunks))
     for line in stale:
         log.warning(line)
-    bank = BankIndex.build(entries, embedder, cache_dir=settings.data_dir / "vectors")
+    file_bank = BankIndex.build(entries, embedder, cache_dir=settings.data_dir / "vectors")
+    bank = file_bank.extended(resolved_bank(settings, embedder, chunks))
     return Snapshot(generation=col.name, index=index, chunks=chunks, collection=col, bm25=bm25,
                     token_sets=[frozenset(tokens(c.text)) for c in chunks],
                     by_id={c.id: n for n, c in enumerate(chunks)}, acronyms=find_acronyms(texts),
                     business=np.array([c.business for c in chunks], dtype=object),
-                    businesses=sorted({c.business for c in chunks}), bank=bank, section_chunks=section_chunks)
+                    businesses=sorted({c.business for c in chunks}), bank=bank, section_chunks=section_chunks,
+                    file_bank=file_bank)
+
+
+def resolved_bank(settings: Settings, embedder: Embedder, chunks: list[Chunk]) -> BankIndex:
+    """The trainers' resolved gaps ("covered by page X § Y") as bank entries, embedded apart from
+    the file's bank so a new resolution never re-embeds the whole bank."""
+    section_of: dict[tuple[str, str], str] = {}
+    for c in chunks:
+        section_of.setdefault((c.page, c.anchor), c.section)
+    return BankIndex.build(load_resolved(settings, section_of), embedder, cache_dir=settings.data_dir / "vectors",
+                           kind="bank-resolved")
 
 
 class HybridSearch:
@@ -128,6 +141,15 @@ class HybridSearch:
             self._store_identity = identity
         if self._snapshot is None or store.active_generation(self.client, self.settings) != self._snapshot.generation:
             self._snapshot = load_snapshot(self.client, self.settings, self.embedder)
+
+    def refresh_bank(self) -> None:
+        """Re-read the trainers' resolved gaps into the loaded snapshot's bank (after a resolution)."""
+        with self._lock:
+            snap = self._snapshot
+            if snap is None:
+                return
+            bank = (snap.file_bank or snap.bank).extended(resolved_bank(self.settings, self.embedder, snap.chunks))
+            self._snapshot = replace(snap, bank=bank)
 
     def use_snapshot(self, snapshot: Snapshot) -> None:
         """Search this snapshot until the index pointer moves (the calibration's leave-one-out bank)."""

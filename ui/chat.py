@@ -67,8 +67,10 @@ def render_answer(i: int, msg: dict) -> None:  # type: ignore[type-arg]
         st.markdown(md(body))
     for c in answer["citations"]:
         updated = f" · updated {c['updated']}" if c.get("updated") else ""
+        # The page is past its review date: the agent should know the text may be out of date.
+        overdue = " :orange-badge[:material/schedule: Review overdue]" if c.get("review_overdue") else ""
         with st.container(border=True):
-            st.markdown(f"**[{c['n']}] {md(c.get('page_title') or c['page'])}** — {md(c['section'])}{updated}")
+            st.markdown(f"**[{c['n']}] {md(c.get('page_title') or c['page'])}** — {md(c['section'])}{updated}{overdue}")
             st.markdown("> " + md(c["quote"]).replace("\n", "\n> "))
             st.markdown(f"[Open the source section]({local_link(c['url'])})")
             for other in c.get("also_in", []):
