@@ -23,6 +23,7 @@ from assistant.errors import AssistantError, EvalSetError
 from assistant.metrics import first_rank, percentile, rank_metrics, ratio
 from assistant.metrics import fold as _fold  # the name score() and the tests know it by
 from assistant.models import Answer, Citation
+from assistant.output_filter import scrub
 from assistant.present import answer_text
 from assistant.release import CaseRecord, Release, compare
 from assistant.rules import rule_ids
@@ -161,8 +162,11 @@ def citation_text(citation: Citation) -> str:
 
 
 def source_rank(case: Case, answer: Answer) -> int | None:
-    """1-based rank of the first citation whose quote or section holds an expected phrase."""
-    return first_rank((citation_text(c) for c in answer.citations), case.expect.sources_any)
+    """1-based rank of the first citation whose quote or section holds an expected phrase.
+
+    Phrases are compared as an agent is shown them: a quote with the banned term carries the
+    redaction mark instead (output_filter), so the trainer's verbatim phrase is scrubbed the same way."""
+    return first_rank((citation_text(c) for c in answer.citations), [scrub(p) for p in case.expect.sources_any])
 
 
 def score(case: Case, answer: Answer) -> list[str]:

@@ -211,3 +211,13 @@ def test_naive_ranks_are_summarized_on_the_cases_with_evidence(tmp_path: Path) -
     assert run.sets[str(b)]["naive"]["cases"] == 0 and run.sets[str(b)]["naive"]["hit@1"] is None
     gone = run_cases(FakeChain(list(ANSWERS)), cases, naive=NaiveRanks(unavailable="no raw pages"))
     assert gone.summary["naive"] == {"unavailable": "no raw pages"} == gone.sets[str(a)]["naive"]
+
+
+@pytest.mark.parametrize("quote,found", [
+    ("We should not use the term “[restricted term]” with our clients.", True),  # the shown, redacted quote
+    ("We should not use the term “refund” with our clients.", False),  # another word is not the phrase
+])
+def test_evidence_with_the_banned_term_is_found_in_its_redacted_quote(quote: str, found: bool) -> None:
+    case = Case(id="c", question="q", expect={"sources_any": ["use the term “Settlement” with our clients"]})
+    failures = score(case, answer("text", [quote]))
+    assert (failures == []) is found
