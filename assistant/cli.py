@@ -46,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--save-results", type=Path, metavar="RESULTS",
                     help="write every case's outcome here, for a later --compare")
 
+    srv = sub.add_parser("serve", help="start the HTTP API for agent desktops (OpenAPI schema at /docs)")
+    srv.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    srv.add_argument("--port", type=int, default=8000)
+    srv.add_argument("--workers", type=int, default=1,
+                     help="processes sharing the port, each with its own loaded index and model")
+
     sub.add_parser("status", help="is the index built? prints its generation and the embedder that built it")
     return p
 
@@ -98,10 +104,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.chain import Chain
-    from assistant.present import terminal_text
+    from assistant.present import answer_json, terminal_text
 
     result = Chain(_settings()).ask(args.question, args.history, args.business)
-    print(result.model_dump_json(indent=2) if args.json else terminal_text(result))
+    print(answer_json(result, indent=2) if args.json else terminal_text(result))
     return 0
 
 
@@ -155,7 +161,22 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"import": cmd_import, "ingest": cmd_ingest, "ask": cmd_ask, "eval": cmd_eval, "status": cmd_status}
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings()  # a bad setting fails here, as one line, before any worker starts
+    if args.workers < 1:
+        raise AssistantError("--workers must be at least 1")
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not settings.api_key.get_secret_value():
+        print("warning: serving beyond loopback without ASSISTANT_API_KEY: anyone who reaches the port can ask",
+              file=sys.stderr)
+    uvicorn.run("assistant.api:app_from_environment", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level=settings.log_level.lower())
+    return 0
+
+
+COMMANDS = {"import": cmd_import, "ingest": cmd_ingest, "ask": cmd_ask, "eval": cmd_eval, "status": cmd_status,
+            "serve": cmd_serve}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.errors import ConfigError
@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(2000, ge=10)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    api_key: SecretStr = Field(
+        SecretStr(""), description="HTTP API (`assistant serve`): the key callers send as X-API-Key or a Bearer "
+                                   "token; empty = no key asked (loopback or behind an authenticating proxy only)"
+    )
 
     @model_validator(mode="before")
     @classmethod

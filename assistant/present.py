@@ -12,6 +12,12 @@ from assistant.models import Answer, Verdict
 ACTION_LABEL = {"deny": "Not allowed", "escalate": "Escalate", "caution": "Caution", "rewrite": "Wording"}
 
 
+def answer_json(answer: Answer, indent: int | None = None) -> str:
+    """The answer contract as JSON: what `ask --json` prints and `POST /v1/ask` returns, byte for byte
+    the same fields (the HTTP API sends it compact, the CLI indented)."""
+    return answer.model_dump_json(indent=indent)
+
+
 def verdict_line(verdict: Verdict) -> str:
     return f"{ACTION_LABEL[verdict.action]}: {verdict.message}"
 
