@@ -21,6 +21,7 @@ from __future__ import annotations
 import hmac
 import logging
 import re
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -113,7 +114,7 @@ def open_feedback_store(settings: Settings) -> FeedbackStore:
 
 
 def app_from_environment() -> FastAPI:
-    """`assistant serve`'s factory: settings from the environment, the chain loaded at start-up."""
+    """`assistant serve`'s factory: settings from the environment, the chain warmed up at start-up."""
     return create_app(load_settings(), warm_up_on_start=True)
 
 
@@ -128,13 +129,22 @@ def create_app(settings: Settings, chain: Chain | None = None, feedback: Feedbac
             stores.append(open_feedback_store(settings))
         return stores[0]
 
+    warming: list[threading.Thread] = []
+
+    def warm_up() -> None:
+        try:
+            chain.warm_up()
+        except AssistantError as exc:
+            log.warning("not ready yet: %s", exc)  # readyz says why, and tries again
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if warm_up_on_start:  # the first agent should not wait for the model; readyz says if it failed
-            try:
-                chain.warm_up()
-            except AssistantError as exc:
-                log.warning("not ready yet: %s", exc)
+        # Loading the model and checking the rules takes seconds (minutes on a busy host, when the
+        # rules' example vectors are not cached yet): done beside the server, so /healthz answers at
+        # once and /readyz says "warming up" until the first agent can be answered without waiting.
+        if warm_up_on_start:
+            warming.append(threading.Thread(target=warm_up, name="warm-up", daemon=True))
+            warming[0].start()
         yield
 
     app = FastAPI(title="SOP assistant", version="1", lifespan=lifespan, max_body_size=MAX_BODY_BYTES,
@@ -174,6 +184,8 @@ def create_app(settings: Settings, chain: Chain | None = None, feedback: Feedbac
 
     @app.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
     def readyz(request: Request) -> JSONResponse:
+        if warming and warming[0].is_alive():
+            return JSONResponse(Readiness(ready=False, detail="warming up").model_dump(), status_code=503)
         try:
             chain.warm_up()  # loads the index and model once; re-checks the rules when the index changed
         except AssistantError as exc:

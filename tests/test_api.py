@@ -301,3 +301,33 @@ def test_the_api_and_the_cli_give_the_same_answer_with_the_real_model(real_index
         from_api = c.post("/v1/ask", json={"question": question, "history": history}).json()
     assert without_timings(from_api) == without_timings(json.loads(done.stdout))
     assert any(v["rule"] == "wv-no-credit" for v in from_api["guardrails"])
+
+
+class GatedEmbeddings(FakeEmbeddings):
+    """The fake embedder, held at its first query until the test opens the gate: a slow model load."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        import threading
+
+        self.gate = threading.Event()
+
+    def embed_query(self, text: str) -> list[float]:
+        assert self.gate.wait(timeout=60), "the test never opened the gate"
+        return super().embed_query(text)
+
+
+def test_the_server_warms_up_beside_serving_and_is_ready_after(fake_index: tuple[Settings, FakeEmbeddings]) -> None:
+    import time
+
+    settings, _ = fake_index
+    embedder = GatedEmbeddings()
+    with TestClient(create_app(settings, Chain(settings, embedder=embedder), warm_up_on_start=True)) as c:
+        assert c.get("/healthz").status_code == 200  # alive while the model "loads"
+        warming = c.get("/readyz")
+        assert warming.status_code == 503 and warming.json()["detail"] == "warming up"
+        embedder.gate.set()
+        deadline = time.monotonic() + 30
+        while (ready := c.get("/readyz")).status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ready.json()["ready"] is True
