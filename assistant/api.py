@@ -8,9 +8,10 @@
     GET  /openapi.json     the schema (and /docs)
 
 Every answer comes from the one `Chain.ask`, so validation, the rules and the output filter are the
-CLI's and the chat's; the JSON is `present.answer_json`, the CLI's. Errors are one line in
+CLI's and the chat's; the JSON is `present.answer_json`, the CLI's. Every answer is logged in the
+app's database (`AskLog`, channel "api"), as the chat logs its own. Errors are one line in
 `{"detail": ...}`: bad input 422 (413 for an oversized body), unknown page 404, a missing or wrong key
-401, an index that is not built or not reachable (or a setting the operator must fix) 503; a body
+401, an index or database that is not there or not reachable (or a setting the operator must fix) 503; a body
 over `MAX_BODY_BYTES` is refused with 413 while it arrives (Starlette's plain "Content Too Large").
 Endpoints are plain functions: FastAPI runs them on its thread pool, so one process answers several
 agents at once on one `Chain` (which is safe across threads). Must never answer outside `Chain.ask`.
@@ -24,6 +25,7 @@ import re
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -32,10 +34,12 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+from assistant.asklog import AskLog
 from assistant.chain import Chain
 from assistant.config import Settings, load_settings
 from assistant.corpus import load_pages, sections
-from assistant.errors import AssistantError, IndexNotBuilt, IndexUnavailable, InvalidQuestion
+from assistant.database import open_database
+from assistant.errors import AssistantError, IndexNotBuilt, IndexUnavailable, InvalidFeedback, InvalidQuestion
 from assistant.feedback import FeedbackStore
 from assistant.models import Answer
 from assistant.present import answer_json
@@ -45,7 +49,6 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 128 * 1024  # a question, its history and an answer with five quotes fit many times over
 MAX_HISTORY_TURNS = 20  # the chain reads the last two; more is a client bug, not a conversation
-MAX_COMMENT_CHARS = 2000
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")  # markup.slugify's output; never a path
 LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")  # valid JSON ("\\ud800"), but no UTF-8 can store it
 JSON = "application/json"
@@ -79,7 +82,7 @@ class FeedbackRequest(Strict):
     answer: Answer = Field(description="the answer exactly as /v1/ask returned it")
     history: list[Text] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
     rating: StrictInt = Field(ge=0, le=1, description="1 = thumbs up, 0 = thumbs down")
-    comment: Text = Field("", max_length=MAX_COMMENT_CHARS)
+    comment: Text = Field("", description="what was wrong or right (at most ASSISTANT_MAX_COMMENT_CHARS)")
 
 
 class FeedbackCreated(BaseModel):
@@ -108,32 +111,52 @@ class Readiness(BaseModel):
 
 
 # -- the seams: where the app's resources come from ------------------------------------------------
-def open_feedback_store(settings: Settings) -> FeedbackStore:
-    """The one place the API opens the feedback store (swap the storage here)."""
-    return FeedbackStore(settings.feedback_db)
+@dataclass(frozen=True)
+class Stores:
+    feedback: FeedbackStore
+    asks: AskLog
+
+
+def open_stores(settings: Settings) -> Stores:
+    """The one place the API opens what it writes: the app's database (ASSISTANT_DATABASE_URL), which
+    every instance, the chat and the trainer pages share."""
+    db = open_database(settings)
+    return Stores(FeedbackStore(db), AskLog(db))
 
 
 def app_from_environment() -> FastAPI:
-    """`assistant serve`'s factory: settings from the environment, the chain warmed up at start-up."""
+    """`assistant serve`'s factory: settings from the environment, the chain and database opened at start-up."""
     return create_app(load_settings(), warm_up_on_start=True)
 
 
-def create_app(settings: Settings, chain: Chain | None = None, feedback: FeedbackStore | None = None,
+def create_app(settings: Settings, chain: Chain | None = None, stores: Stores | None = None,
                warm_up_on_start: bool = False) -> FastAPI:
-    """The API over `chain` (default: a lazy `Chain(settings)`; tests pass one built with fakes)."""
+    """The API over `chain` (default: a lazy `Chain(settings)`; tests pass one built with fakes) and
+    `stores` (default: opened from the settings on first use)."""
     chain = chain or Chain(settings)
-    stores: list[FeedbackStore] = [feedback] if feedback else []
+    opened: list[Stores] = [stores] if stores else []
+    opening = threading.Lock()
 
-    def feedback_store() -> FeedbackStore:
-        if not stores:  # opened on first use: a desk that never rates never creates the database
-            stores.append(open_feedback_store(settings))
-        return stores[0]
+    def the_stores() -> Stores:
+        with opening:  # opening migrates the database: once per process
+            if not opened:
+                opened.append(open_stores(settings))
+            return opened[0]
+
+    def log_answer(answer: Answer, history: list[str]) -> None:
+        # The log is a record of the service, not the service: an agent on a call still gets the
+        # answer when the database is down (the server log says so).
+        try:
+            the_stores().asks.record(answer, history, channel="api")
+        except Exception:
+            log.exception("could not log an answer to the database")
 
     warming: list[threading.Thread] = []
 
     def warm_up() -> None:
         try:
             chain.warm_up()
+            the_stores()
         except AssistantError as exc:
             log.warning("not ready yet: %s", exc)  # readyz says why, and tries again
 
@@ -156,14 +179,16 @@ def create_app(settings: Settings, chain: Chain | None = None, feedback: Feedbac
     @app.post("/v1/ask", response_model=Answer, dependencies=[key],
               responses={422: {"description": "bad input (one line)"}, 503: {"description": "index not ready"}})
     def ask(body: AskRequest) -> Response:
-        return Response(answer_json(chain.ask(body.question, body.history, body.business)), media_type=JSON)
+        answer = chain.ask(body.question, body.history, body.business)
+        log_answer(answer, body.history)
+        return Response(answer_json(answer), media_type=JSON)
 
     @app.post("/v1/feedback", status_code=201, response_model=FeedbackCreated, dependencies=[key])
     def feedback(body: FeedbackRequest) -> FeedbackCreated:
         # The same limits as a question's: the history and question are stored and shown to trainers.
         validate(body.answer.question, body.history, settings.max_question_chars)
-        return FeedbackCreated(id=feedback_store().record(body.answer, list(body.history), body.rating,
-                                                          body.comment))
+        return FeedbackCreated(id=the_stores().feedback.record(body.answer, list(body.history), body.rating,
+                                                               body.comment))
 
     @app.get("/v1/pages/{slug}", response_model=PageOut, dependencies=[key],
              responses={404: {"description": "no such page"}})
@@ -219,6 +244,7 @@ def _error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(Unauthorized, unauthorized)
     app.add_exception_handler(InvalidQuestion, one_line(422))
+    app.add_exception_handler(InvalidFeedback, one_line(422))
     app.add_exception_handler(PageNotFound, one_line(404))
     app.add_exception_handler(IndexNotBuilt, one_line(503))
     app.add_exception_handler(IndexUnavailable, one_line(503))

@@ -53,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="processes sharing the port, each with its own loaded index and model")
 
     sub.add_parser("status", help="is the index built? prints its generation and the embedder that built it")
+
+    db = sub.add_parser("db", help="the app's database (ASSISTANT_DATABASE_URL; default an SQLite file in the data dir)")
+    db.add_argument("action", choices=["upgrade", "current"],
+                    help="upgrade: migrate to the newest schema (the app also does this when it opens the database); "
+                         "current: print the schema revision without changing anything")
     return p
 
 
@@ -175,8 +180,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db(args: argparse.Namespace) -> int:
+    from assistant import database
+
+    settings = _settings()
+    if args.action == "upgrade":
+        db = database.open_database(settings)
+        print(f"{db.url}: at revision {database.current_revision(db.engine)} (the newest)")
+        return 0
+    engine = database.make_engine(database.database_url(settings))
+    try:
+        current, head = database.current_revision(engine), database.head_revision()
+    finally:
+        engine.dispose()
+    state = "the newest" if current == head else f"behind {head}; run `assistant db upgrade`"
+    print(f"{database.safe_url(engine.url)}: at revision {current or 'none (empty database)'} ({state})")
+    return 0 if current == head else 1
+
+
 COMMANDS = {"import": cmd_import, "ingest": cmd_ingest, "ask": cmd_ask, "eval": cmd_eval, "status": cmd_status,
-            "serve": cmd_serve}
+            "serve": cmd_serve, "db": cmd_db}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -53,6 +53,16 @@ class Settings(BaseSettings):
                     "(docs/metrics.md)"
     )
     max_question_chars: int = Field(2000, ge=10)
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the database for everything the app writes (feedback, asks, "
+                          "gap resolutions); unset = the SQLite file <data_dir>/assistant.db. "
+                          "PostgreSQL: postgresql://user:password@host:5432/name"
+    )
+    max_comment_chars: int = Field(2000, ge=1, description="longest feedback comment accepted")
+    max_record_chars: int = Field(
+        200_000, ge=1000, description="most characters one stored answer may take (question, history, answer, "
+                                      "citations and verdicts together)"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     api_key: SecretStr = Field(
         SecretStr(""), description="HTTP API (`assistant serve`): the key callers send as X-API-Key or a Bearer "
@@ -86,12 +96,35 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            raise ValueError("is not a database URL (e.g. sqlite:////path/assistant.db or "
+                             "postgresql://user:password@host/name)") from None
+        if backend not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError(f"names a {backend} database; only sqlite and postgresql are supported")
+        return value
+
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "chroma"
 
     @property
-    def feedback_db(self) -> Path:
+    def resolved_database_url(self) -> str:
+        """The configured database, else the embedded SQLite file (zero set-up)."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'assistant.db'}"
+
+    @property
+    def legacy_feedback_file(self) -> Path:
+        """Where feedback lived before the database (imported once by `open_database`)."""
         return self.data_dir / "feedback.sqlite3"
 
 

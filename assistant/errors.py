@@ -9,7 +9,9 @@
      ├── InvalidQuestion         empty, too long, or binary/control-character input
      ├── RuleBookError           corpus/rules.yaml or concepts.yaml is malformed or contradicts itself
      ├── RuleSourceMissing       a rule's page section or quote is no longer in the index (names the rule)
-     └── EvalSetError            an eval case file is malformed (names file, case and key)
+     ├── EvalSetError            an eval case file is malformed (names file, case and key)
+     ├── InvalidFeedback         feedback or a trainer's resolution can't be stored as given (names the field)
+     └── DatabaseUnavailable     the database can't be reached or brought up to date (names the URL, no password)
 
 A guardrail override is never an exception: it is a `Verdict` inside the `Answer`.
 """
@@ -60,4 +62,12 @@ class RuleSourceMissing(AssistantError):
 
 
 class EvalSetError(AssistantError):
+    pass
+
+
+class InvalidFeedback(AssistantError):
+    """Raised before anything is written: bad rating, over-long or unencodable text, unknown id."""
+
+
+class DatabaseUnavailable(AssistantError):
     pass

@@ -13,7 +13,9 @@ offline_environment()  # before any test imports transformers
 
 from assistant import embeddings  # noqa: E402
 from assistant.config import PROJECT_ROOT, Settings, load_settings  # noqa: E402
+from assistant.database import Database, close_database, open_database  # noqa: E402
 from assistant.fakes import FakeEmbeddings  # noqa: E402
+from tests.servers import PostgresServer, postgres_bin_dir  # noqa: E402
 
 CORPUS = PROJECT_ROOT / "corpus"
 REAL_MODEL_MARKERS = ("integration", "browser")
@@ -93,3 +95,42 @@ def real_chain(real_index: Settings):  # type: ignore[no-untyped-def]
     chain = Chain(real_index)
     chain.warm_up()
     return chain
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL cluster for the session (Debian `postgresql`; `.ci/run` installs it)."""
+    bin_dir = postgres_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) are not installed: apt-get install postgresql")
+    server = PostgresServer(bin_dir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def fresh_database_settings(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings whose database is a new SQLite file (the default) or a new database on the session's
+    PostgreSQL cluster."""
+    if kind == "sqlite":
+        return load_settings(data_dir=tmp_path / "data")
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return load_settings(data_dir=tmp_path / "data", database_url=server.create_database())
+
+
+@pytest.fixture(params=DATABASES)
+def database_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    return fresh_database_settings(request.param, request, tmp_path)
+
+
+@pytest.fixture
+def db(database_settings: Settings) -> Iterator[Database]:
+    """The same store tests run on SQLite and on PostgreSQL, each on a fresh, migrated database."""
+    database = open_database(database_settings)
+    yield database
+    close_database(database)

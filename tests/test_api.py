@@ -14,11 +14,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant import cli
-from assistant.api import MAX_BODY_BYTES, MAX_COMMENT_CHARS, MAX_HISTORY_TURNS, create_app
+from assistant.api import MAX_BODY_BYTES, MAX_HISTORY_TURNS, create_app
 from assistant.chain import Chain
 from assistant.config import PROJECT_ROOT, Settings, load_settings
 from assistant.corpus import load_pages, sections
 from assistant.fakes import FakeEmbeddings
+from assistant.asklog import AskLog
+from assistant.database import open_database
 from assistant.feedback import FeedbackStore
 from assistant.ingest import ingest
 from assistant.models import Answer
@@ -175,7 +177,7 @@ def test_feedback_on_an_answer_is_stored_with_its_history(client: TestClient,
     response = client.post("/v1/feedback", json={"answer": answer, "history": history, "rating": 0,
                                                  "comment": "should say who approves"})
     assert response.status_code == 201
-    row = next(r for r in FeedbackStore(settings.feedback_db).rows() if r.id == response.json()["id"])
+    row = next(r for r in FeedbackStore(open_database(settings)).rows() if r.id == response.json()["id"])
     assert (row.rating, row.comment, row.question, row.history) == (0, "should say who approves", WV_CREDIT, history)
     assert row.verdicts[0]["rule"] == "wv-no-credit" and row.citations == answer["citations"]
 
@@ -185,7 +187,7 @@ def test_feedback_on_an_answer_is_stored_with_its_history(client: TestClient,
     ({"rating": "1"}, "rating: Input should be a valid integer"),
     ({"rating": True}, "rating: Input should be a valid integer"),
     ({"rating": None}, "rating: Input should be a valid integer"),
-    ({"comment": "c" * (MAX_COMMENT_CHARS + 1)}, "comment: String should have at most"),
+    ({"comment": "c" * 2001}, "comment is 2001 characters long; the limit is 2000"),  # ASSISTANT_MAX_COMMENT_CHARS
     ({"comment": "\ud800"}, "comment: "),  # refused by pydantic itself or by the surrogate check
     ({"history": ["bell\x07"]}, "history turn 1 contains control characters"),
     ({"answer": {"question": "q"}}, "answer.answer: Field required"),
@@ -197,6 +199,25 @@ def test_bad_feedback_is_a_422_with_one_line(client: TestClient, change: dict[st
     body = json.dumps({"answer": answer, "rating": 1, **change})  # ASCII-escaped: a lone surrogate is valid JSON
     response = client.post("/v1/feedback", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 422 and problem in response.json()["detail"]
+
+
+def test_every_answer_is_logged_for_the_trainers_with_its_channel(client: TestClient,
+                                                                  fake_index: tuple[Settings, FakeEmbeddings]) -> None:
+    settings, _ = fake_index
+    question = "where do tow receipts go?"
+    history = ["the client's car was towed"]
+    answer = client.post("/v1/ask", json={"question": question, "history": history}).json()
+    logged = AskLog(open_database(settings)).rows(limit=1)[0]
+    assert (logged.question, logged.history, logged.channel, logged.abstained) == (
+        question, history, "api", answer["abstained"])
+    assert [s["anchor"] for s in logged.sections][:len(answer["citations"])] == [c["anchor"] for c in answer["citations"]]
+
+
+def test_refused_questions_are_not_logged(client: TestClient, fake_index: tuple[Settings, FakeEmbeddings]) -> None:
+    settings, _ = fake_index
+    before = len(AskLog(open_database(settings)).rows())
+    assert client.post("/v1/ask", json={"question": ""}).status_code == 422
+    assert len(AskLog(open_database(settings)).rows()) == before
 
 
 def test_feedback_needs_an_answer_the_api_could_have_given(client: TestClient) -> None:

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from assistant.config import PROJECT_ROOT, Settings, load_settings
+from assistant.database import open_database
 from assistant.embeddings import get_embedder
 from assistant.feedback import FeedbackStore
 from assistant.ingest import ingest
@@ -101,7 +102,7 @@ def test_both_instances_answer_alike_and_feedback_through_either_lands_in_one_st
         assert sent.status_code == 201
         ids.append(sent.json()["id"])
     assert len(set(ids)) == 2  # one sequence of ids: one store, not one per process
-    rows = {r.id: r for r in FeedbackStore(settings.feedback_db).rows()}
+    rows = {r.id: r for r in FeedbackStore(open_database(settings)).rows()}
     assert [(rows[i].rating, rows[i].comment) for i in ids] == [(0, "via instance 0"), (1, "via instance 1")]
 
 

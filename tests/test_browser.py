@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import PROJECT_ROOT, Settings
+from assistant.database import open_database
 from assistant.feedback import FeedbackStore
 from tests.servers import free_port, wait_for_port
 
@@ -80,7 +81,7 @@ def test_ask_follow_citation_see_highlight_feedback_reaches_trainer(server: str,
 
     thumbs = browser.find_elements(By.CSS_SELECTOR, "[data-testid='stFeedback'] button")
     thumbs[0].click()  # thumbs up
-    wait.until(lambda d: FeedbackStore(real_index.feedback_db).rows(text="West Virginia client a $20"))
+    wait.until(lambda d: FeedbackStore(open_database(real_index)).rows(text="West Virginia client a $20"))
 
     href = link.get_attribute("href")
     assert href.startswith(server + "/page_viewer?page=") and "hl=" in href

@@ -8,7 +8,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from assistant.asklog import AskLog
 from assistant.config import PROJECT_ROOT, Settings
+from assistant.database import open_database
 from assistant.feedback import FeedbackStore
 
 pytestmark = pytest.mark.integration
@@ -68,12 +70,21 @@ def test_abstention_reads_as_such(app: AppTest) -> None:
 def test_feedback_is_stored_at_the_click(app: AppTest, real_index: Settings) -> None:
     ask(app, "where does the client send the tow receipt?")
     app.feedback[0].set_value(0).run()  # the thumbs-down click: stored at once
-    assert FeedbackStore(real_index.feedback_db).rows(text="tow receipt")
+    assert FeedbackStore(open_database(real_index)).rows(text="tow receipt")
     app.text_input(key="comment-1").set_value("needs the fax number first").run()
     assert not app.exception
-    rows = FeedbackStore(real_index.feedback_db).rows(text="tow receipt")
+    rows = FeedbackStore(open_database(real_index)).rows(text="tow receipt")
     assert rows and rows[0].rating == 0 and rows[0].comment == "needs the fax number first"
     assert rows[0].citations and rows[0].citations[0]["page"] == "client-courtesy-credits"
+
+
+def test_every_chat_answer_is_logged_abstentions_with_their_closest_sections(app: AppTest, real_index: Settings) -> None:
+    log = AskLog(open_database(real_index))
+    before = {r.id for r in log.rows()}
+    ask(app, "give me a good lasagna recipe")
+    [logged] = [r for r in log.rows() if r.id not in before]
+    assert (logged.question, logged.channel, logged.abstained) == ("give me a good lasagna recipe", "chat", True)
+    assert logged.sections and set(logged.sections[0]) == {"page", "section", "anchor"}
 
 
 def test_page_viewer_highlights_the_cited_passage(app: AppTest) -> None:
@@ -89,14 +100,16 @@ def test_page_viewer_highlights_the_cited_passage(app: AppTest) -> None:
 def test_trainer_runs_a_set_and_lists_feedback(app: AppTest, real_index: Settings) -> None:
     from assistant.models import Answer
 
-    FeedbackStore(real_index.feedback_db).record(Answer(question="trainer-visible question", answer="a",
+    FeedbackStore(open_database(real_index)).record(Answer(question="trainer-visible question", answer="a",
                                                         abstained=False), [], 1, "listed on the trainer page")
     app.switch_page("trainer.py").run()
     listed = [df.value for df in app.dataframe]
     assert any("listed on the trainer page" in df.to_string() for df in listed)
     app.multiselect[0].set_value(["guardrails.yaml"])
+    logged_before = len(AskLog(open_database(real_index)).rows())
     app.button[0].click().run()
     assert not app.exception
+    assert len(AskLog(open_database(real_index)).rows()) == logged_before  # evals never fill the ask log
     labels = [m.label for m in app.metric]
     assert "Pass rate" in labels and "hit@1" in labels
     assert app.metric[1].value == "100.0%"  # every rule expectation in guardrails.yaml held

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import streamlit as st
-from common import BANNER, ICON, chain_or_stop, feedback_store, local_link, md
+from common import BANNER, ICON, chain_or_stop, feedback_store, local_link, md, record_ask
 
-from assistant.errors import InvalidQuestion
+from assistant.errors import InvalidFeedback, InvalidQuestion
 from assistant.models import Answer
 
 st.title("SOP assistant")
@@ -26,18 +26,27 @@ def save_rating(i: int) -> None:
     if rating is None:
         return
     msg, store = messages[i], feedback_store()
-    if msg.get("feedback_id"):
-        store.update(msg["feedback_id"], rating=rating)
-    else:
-        answer = Answer(**msg["answer"])
-        msg["feedback_id"] = store.record(answer, msg["history"], rating, st.session_state.get(f"comment-{i}", ""))
+    try:
+        if msg.get("feedback_id"):
+            store.update(msg["feedback_id"], rating=rating)
+        else:  # the rating is kept even if the comment typed before it can't be
+            msg["feedback_id"] = store.record(Answer(**msg["answer"]), msg["history"], rating)
+            if comment := st.session_state.get(f"comment-{i}", ""):
+                store.update(msg["feedback_id"], comment=comment)
+        msg.pop("feedback_error", None)
+    except InvalidFeedback as exc:
+        msg["feedback_error"] = str(exc)
 
 
 def save_comment(i: int) -> None:
     msg = messages[i]
     comment = st.session_state.get(f"comment-{i}", "")
     if msg.get("feedback_id"):
-        feedback_store().update(msg["feedback_id"], comment=comment)
+        try:
+            feedback_store().update(msg["feedback_id"], comment=comment)
+            msg.pop("feedback_error", None)
+        except InvalidFeedback as exc:
+            msg["feedback_error"] = str(exc)
 
 
 def render_answer(i: int, msg: dict) -> None:  # type: ignore[type-arg]
@@ -65,8 +74,11 @@ def render_answer(i: int, msg: dict) -> None:  # type: ignore[type-arg]
         st.feedback("thumbs", key=f"rating-{i}", on_change=save_rating, args=(i,))
     with cols[1]:
         st.text_input("Comment (optional)", key=f"comment-{i}", on_change=save_comment, args=(i,),
-                      placeholder="What was wrong or missing?", label_visibility="collapsed")
-    if msg.get("feedback_id"):
+                      placeholder="What was wrong or missing?", label_visibility="collapsed",
+                      max_chars=assistant.settings.max_comment_chars)
+    if msg.get("feedback_error"):
+        st.warning(f"Feedback not saved: {md(msg['feedback_error'])}")
+    elif msg.get("feedback_id"):
         st.caption("Feedback saved. Thank you.")
 
 
@@ -84,7 +96,8 @@ if question := st.chat_input("Ask about a procedure, e.g. “Can I give a West V
     messages.append({"role": "user", "content": question})
     try:
         result = assistant.ask(question, history, business)
-        messages.append({"role": "assistant", "answer": result.model_dump(mode="json"), "history": history})
+        messages.append({"role": "assistant", "answer": result.model_dump(mode="json"), "history": history,
+                         "ask_id": record_ask(result, history)})
     except InvalidQuestion as exc:
         messages.append({"role": "assistant", "error": f"Can't ask that: {exc}"})
     st.rerun()

@@ -1,18 +1,25 @@
-"""Shared UI helpers: the cached settings/chain/feedback store, and text formatting.
+"""Shared UI helpers: the cached settings/chain/database stores, and text formatting.
 
 No business logic here: the UI renders `Answer` objects from `Chain.ask`.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
+from assistant.asklog import AskLog
 from assistant.chain import Chain
 from assistant.config import Settings, load_settings
+from assistant.database import Database, open_database
 from assistant.errors import AssistantError
 from assistant.feedback import FeedbackStore
+from assistant.models import Answer
+
+log = logging.getLogger(__name__)
 
 BANNER = {"deny": st.error, "escalate": st.warning, "caution": st.info, "rewrite": st.info}
 ICON = {"deny": ":material/block:", "escalate": ":material/supervisor_account:", "caution": ":material/warning:",
@@ -42,8 +49,21 @@ def chain_or_stop() -> Chain:
 
 
 @st.cache_resource(show_spinner=False)
+def database() -> Database:
+    return open_database(settings())
+
+
 def feedback_store() -> FeedbackStore:
-    return FeedbackStore(settings().feedback_db)
+    return FeedbackStore(database())
+
+
+def record_ask(answer: Answer, history: list[str]) -> int | None:
+    """Log a chat answer for knowledge health; a database problem must never cost the agent the answer."""
+    try:
+        return AskLog(database()).record(answer, history, "chat")
+    except (AssistantError, SQLAlchemyError) as exc:
+        log.warning("the answer was not logged: %s", exc)
+        return None
 
 
 def md(text: str) -> str:
