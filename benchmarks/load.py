@@ -63,10 +63,29 @@ def conversations() -> list[list[tuple[str, list[str]]]]:
 
 
 # -- processes -----------------------------------------------------------------------------------------
-def base_env(data: Path, chroma_url: str) -> dict[str, str]:
+def base_env(data: Path, chroma_url: str, database_url: str | None) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    return {**keep, "PYTHONPATH": str(PROJECT_ROOT), "ASSISTANT_DATA_DIR": str(data),
-            "ASSISTANT_CHROMA_URL": chroma_url, "ANONYMIZED_TELEMETRY": "False"}
+    env = {**keep, "PYTHONPATH": str(PROJECT_ROOT), "ASSISTANT_DATA_DIR": str(data),
+           "ASSISTANT_CHROMA_URL": chroma_url, "ANONYMIZED_TELEMETRY": "False"}
+    return {**env, "ASSISTANT_DATABASE_URL": database_url} if database_url else env
+
+
+@contextmanager
+def database() -> Iterator[str | None]:
+    """A throwaway PostgreSQL database when its binaries are installed (the team set-up), else None:
+    the instances share the SQLite file in their one data directory."""
+    from tests.servers import PostgresServer, postgres_bin_dir  # the tests' throwaway cluster
+
+    bin_dir = postgres_bin_dir()
+    if bin_dir is None:
+        yield None
+        return
+    server = PostgresServer(bin_dir)
+    server.start()
+    try:
+        yield server.create_database()
+    finally:
+        server.stop()
 
 
 def wait_until(check: Any, proc: subprocess.Popen[bytes], what: str, timeout: float) -> None:
@@ -240,17 +259,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     levels = [int(x) for x in args.levels.split(",")]
     convos = conversations()
-    results: dict[str, Any] = {
+    results: dict[str, Any] = {  # the store is named once the database is up
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {multiprocessing.cpu_count()} cores, Python {platform.python_version()}",
         "conversations": len(convos), "asks_per_pass": sum(len(c) for c in convos),
         "bounds": {"requests_per_level": args.requests, "seconds_per_level": args.seconds},
-        "store": "Chroma server (chroma run), feedback SQLite in one shared data directory",
         "load_average_at_start": os.getloadavg(), "runs": []}
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="sop-load-") as tmp, chroma_server(Path(tmp)) as chroma_url:
+    with tempfile.TemporaryDirectory(prefix="sop-load-") as tmp, chroma_server(Path(tmp)) as chroma_url, \
+            database() as database_url:
         root = Path(tmp)
-        env = base_env(root / "data", chroma_url)
+        env = base_env(root / "data", chroma_url, database_url)
+        results["store"] = ("one `chroma run`, one " + ("PostgreSQL database" if database_url else
+                                                        "SQLite file in a shared data directory"))
         print(f"chroma run at {chroma_url}; ingesting the real pages", flush=True)
         report = ingest(env)
         results["ingest"] = report.stdout.strip().splitlines()
