@@ -10,9 +10,9 @@
 Every answer comes from the one `Chain.ask`, so validation, the rules and the output filter are the
 CLI's and the chat's; the JSON is `present.answer_json`, the CLI's. Every answer is logged in the
 app's database (`AskLog`, channel "api"), as the chat logs its own. Errors are one line in
-`{"detail": ...}`: bad input 422 (413 for an oversized body), unknown page 404, a missing or wrong key
-401, an index or database that is not there or not reachable (or a setting the operator must fix) 503; a body
-over `MAX_BODY_BYTES` is refused with 413 while it arrives (Starlette's plain "Content Too Large").
+`{"detail": ...}`: bad input 422, unknown page 404, a missing or wrong key 401, an index or database
+that is not there or not reachable (or a setting the operator must fix) 503; a body over
+`MAX_BODY_BYTES` is refused with 413 while it arrives (Starlette's plain "Content Too Large").
 Endpoints are plain functions: FastAPI runs them on its thread pool, so one process answers several
 agents at once on one `Chain` (which is safe across threads). Must never answer outside `Chain.ask`.
 """
@@ -71,11 +71,11 @@ class Strict(BaseModel):
 
 class AskRequest(Strict):
     question: Text = Field(description="the agent's question (limits as the CLI's: empty, too long or "
-                                            "control characters are refused)")
+                                       "control characters are refused)")
     history: list[Text] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS,
-                                     description="the agent's earlier turns in this conversation, oldest first")
+                                description="the agent's earlier turns in this conversation, oldest first")
     business: Text | None = Field(None, description="answer only from this line of business's pages "
-                                                         "(default: the server's setting, else decided per question)")
+                                                    "(default: the server's setting, else decided per question)")
 
 
 class FeedbackRequest(Strict):
@@ -194,7 +194,7 @@ def create_app(settings: Settings, chain: Chain | None = None, stores: Stores | 
              responses={404: {"description": "no such page"}})
     def page(slug: str) -> PageOut:
         if not SLUG.match(slug):
-            raise InvalidQuestion(f"page slug {slug[:60]!r} is not a slug (lower-case letters, digits, dashes)")
+            raise InvalidSlug(f"page slug {slug[:60]!r} is not a slug (lower-case letters, digits, dashes)")
         pages, _ = load_pages(settings.corpus_dir)  # looked up by slug, never opened by a path built from it
         found = next((p for p in pages if p.slug == slug), None)
         if found is None:
@@ -227,6 +227,10 @@ class PageNotFound(AssistantError):
     pass
 
 
+class InvalidSlug(AssistantError):
+    pass
+
+
 def _error_handlers(app: FastAPI) -> None:
     def one_line(status: int) -> Callable[[Request, Exception], Awaitable[Response]]:
         async def handler(request: Request, exc: Exception) -> Response:
@@ -245,6 +249,7 @@ def _error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Unauthorized, unauthorized)
     app.add_exception_handler(InvalidQuestion, one_line(422))
     app.add_exception_handler(InvalidFeedback, one_line(422))
+    app.add_exception_handler(InvalidSlug, one_line(422))
     app.add_exception_handler(PageNotFound, one_line(404))
     app.add_exception_handler(IndexNotBuilt, one_line(503))
     app.add_exception_handler(IndexUnavailable, one_line(503))

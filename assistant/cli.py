@@ -167,9 +167,15 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
     import uvicorn
 
     settings = _settings()  # a bad setting fails here, as one line, before any worker starts
+    # A server embeds several agents' questions at once, next to other instances, Chroma and the
+    # database: OpenMP threads that spin while they wait stall each other there (e5's query p90 goes
+    # to seconds on busy cores; docs/metrics.md). Set before the model loads; an explicit value wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if args.workers < 1:
         raise AssistantError("--workers must be at least 1")
     if args.host not in ("127.0.0.1", "localhost", "::1") and not settings.api_key.get_secret_value():
