@@ -154,6 +154,7 @@ class Tally:
     budget: int
     deadline: float
     latencies_ms: list[float] = field(default_factory=list)
+    chain_ms: list[float] = field(default_factory=list)  # the server's own Chain.ask time (timings_ms.total)
     errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -173,15 +174,21 @@ def agent(n: int, url: str, convos: list[list[tuple[str, list[str]]]], tally: Ta
                 if not tally.take():
                     return
                 started = time.perf_counter()
+                chain_ms = None
                 try:
                     response = client.post("/v1/ask", json={"question": question, "history": history})
                     ok = response.status_code == 200 and "answer" in response.json()
                     problem = "" if ok else f"{response.status_code}: {response.text[:200]}"
+                    chain_ms = response.json()["timings_ms"]["total"] if ok else None
                 except httpx.HTTPError as exc:
                     problem = f"{exc.__class__.__name__}: {exc}"
                 elapsed = (time.perf_counter() - started) * 1000
                 with tally.lock:
-                    (tally.errors.append(problem) if problem else tally.latencies_ms.append(elapsed))
+                    if problem:
+                        tally.errors.append(problem)
+                    else:
+                        tally.latencies_ms.append(elapsed)
+                        tally.chain_ms.append(chain_ms)
 
 
 def run_level(urls: list[str], agents: int, convos: list[list[tuple[str, list[str]]]], requests: int,
@@ -210,7 +217,30 @@ def run_level(urls: list[str], agents: int, convos: list[list[tuple[str, list[st
             "error_samples": sorted(set(tally.errors))[:5],
             "p50_ms": percentile(tally.latencies_ms, 0.5), "p95_ms": percentile(tally.latencies_ms, 0.95),
             "mean_ms": round(statistics.fmean(tally.latencies_ms), 2) if tally.latencies_ms else None,
+            "chain_p50_ms": percentile(tally.chain_ms, 0.5), "chain_p95_ms": percentile(tally.chain_ms, 0.95),
             "throughput_rps": round(done / wall, 1), "wall_s": round(wall, 2)}
+
+
+def direct_baseline(env: dict[str, str], convos: list[list[tuple[str, list[str]]]], asks: int) -> dict[str, Any]:
+    """The same asks on a `Chain` in a process of its own, one at a time, no HTTP: the floor the
+    levels are read against, measured in the same run on the same (possibly busy) host."""
+    code = (
+        "import json, sys, time\n"
+        "from assistant.chain import Chain\n"
+        "from assistant.config import load_settings\n"
+        "from assistant.metrics import percentile\n"
+        "asks = json.load(sys.stdin)\n"
+        "chain = Chain(load_settings()); chain.warm_up()\n"
+        "for q, h in asks[:10]: chain.ask(q, h)\n"
+        "took = []\n"
+        "for q, h in asks:\n"
+        "    t = time.perf_counter(); chain.ask(q, h); took.append((time.perf_counter() - t) * 1000)\n"
+        "print(json.dumps({'asks': len(took), 'p50_ms': percentile(took, 0.5), 'p95_ms': percentile(took, 0.95)}))\n")
+    flat = [list(turn) for convo in convos for turn in convo][:asks]
+    done = subprocess.run([sys.executable, "-c", code], input=json.dumps(flat), env={**env, "OMP_WAIT_POLICY":
+                          env.get("OMP_WAIT_POLICY", "PASSIVE")}, capture_output=True, text=True, timeout=900,
+                          cwd=PROJECT_ROOT, check=True)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def warm(urls: list[str], convos: list[list[tuple[str, list[str]]]]) -> None:
@@ -275,6 +305,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"chroma run at {chroma_url}; ingesting the real pages", flush=True)
         report = ingest(env)
         results["ingest"] = report.stdout.strip().splitlines()
+        results["direct"] = direct_baseline(env, convos, args.requests)
+        print(f"in-process Chain.ask, one at a time: p50 {results['direct']['p50_ms']} ms, "
+              f"p95 {results['direct']['p95_ms']} ms", flush=True)
         for count in [int(x) for x in args.instances.split(",")]:
             with api_servers(count, env, root) as urls:
                 warm(urls, convos)
@@ -301,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def summary(row: dict[str, Any]) -> str:
     return (f"{row['requests']} requests, {row['errors']} errors, p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms, "
-            f"{row['throughput_rps']} req/s")
+            f"{row['throughput_rps']} req/s (server's Chain.ask p50 {row['chain_p50_ms']} ms)")
 
 
 def table(results: dict[str, Any]) -> str:
@@ -310,16 +343,22 @@ def table(results: dict[str, Any]) -> str:
     rows: dict[tuple[bool, int], dict[int, dict[str, Any]]] = {}
     for r in results["runs"]:
         rows.setdefault((bool(r.get("during_ingest")), r["agents"]), {})[r["instances"]] = r
-    head = " | ".join(f"{n} instance{'s' if n > 1 else ''}: p50 / p95 ms, req/s, errors / requests" for n in counts)
-    lines = [f"Load ({results['date']}, {results['machine']}; {results['store']})", "",
+    head = " | ".join(f"{n} instance{'s' if n > 1 else ''}: p50 / p95 ms (Chain.ask p50), req/s, errors / requests"
+                      for n in counts)
+    direct = results.get("direct")
+    floor = (f"; one caller on a Chain in-process, no HTTP: p50 {direct['p50_ms']} / p95 {direct['p95_ms']} ms"
+             if direct else "")
+    load = results.get("load_average_at_start")
+    busy = f"; load average at start {load[0]:.1f}" if load else ""
+    lines = [f"Load ({results['date']}, {results['machine']}; {results['store']}{busy}{floor})", "",
              f"| agents | {head} |", "| --- |" + " --- |" * len(counts)]
     for (during, agents), by_count in sorted(rows.items()):
         label = f"{agents} during `ingest --rebuild`" if during else str(agents)
         cells = []
         for n in counts:
             r = by_count.get(n)
-            cells.append("-" if r is None else f"{r['p50_ms']} / {r['p95_ms']}, {r['throughput_rps']}, "
-                                               f"{r['errors']} / {r['requests']}")
+            cells.append("-" if r is None else f"{r['p50_ms']} / {r['p95_ms']} ({r.get('chain_p50_ms')}), "
+                                               f"{r['throughput_rps']}, {r['errors']} / {r['requests']}")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
