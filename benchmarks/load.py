@@ -123,8 +123,11 @@ def chroma_server(root: Path) -> Iterator[str]:
     exe = str(Path(sys.executable).parent / "chroma")
     with process([exe, "run", "--path", str(root / "chroma"), "--host", "127.0.0.1", "--port", str(port)],
                  {**os.environ, "ANONYMIZED_TELEMETRY": "False"}, root / "chroma.log") as proc:
-        wait_until(lambda: socket.create_connection(("127.0.0.1", port), timeout=0.5).close() or True,
-                   proc, "chroma run", 60)
+        def listening() -> bool:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return True
+
+        wait_until(listening, proc, "chroma run", 60)
         yield f"http://127.0.0.1:{port}"
 
 
@@ -174,12 +177,12 @@ def agent(n: int, url: str, convos: list[list[tuple[str, list[str]]]], tally: Ta
                 if not tally.take():
                     return
                 started = time.perf_counter()
-                chain_ms = None
+                chain_ms = 0.0
                 try:
                     response = client.post("/v1/ask", json={"question": question, "history": history})
                     ok = response.status_code == 200 and "answer" in response.json()
                     problem = "" if ok else f"{response.status_code}: {response.text[:200]}"
-                    chain_ms = response.json()["timings_ms"]["total"] if ok else None
+                    chain_ms = float(response.json()["timings_ms"]["total"]) if ok else 0.0
                 except httpx.HTTPError as exc:
                     problem = f"{exc.__class__.__name__}: {exc}"
                 elapsed = (time.perf_counter() - started) * 1000

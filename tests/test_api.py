@@ -15,12 +15,12 @@ from fastapi.testclient import TestClient
 
 from assistant import cli
 from assistant.api import MAX_BODY_BYTES, MAX_HISTORY_TURNS, create_app
+from assistant.asklog import AskLog
 from assistant.chain import Chain
 from assistant.config import PROJECT_ROOT, Settings, load_settings
 from assistant.corpus import load_pages, sections
-from assistant.fakes import FakeEmbeddings
-from assistant.asklog import AskLog
 from assistant.database import open_database
+from assistant.fakes import FakeEmbeddings
 from assistant.feedback import FeedbackStore
 from assistant.ingest import ingest
 from assistant.models import Answer
