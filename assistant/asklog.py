@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from sqlalchemy import select
 
-from assistant.database import Database, asks, feedback, iso, now, parse_time, storable
+from assistant.database import Database, asks, feedback, insert, iso, now, parse_time, storable, transaction
 from assistant.models import Answer, CitationSource
 
 Channel = Literal["chat", "api", "cli"]
@@ -53,8 +53,7 @@ class AskLog:
         row = {"created": now(), "channel": channel, "question": self._fit(answer.question),
                "history": self._fit_history(history), "abstained": answer.abstained,
                "citations": _sections(answer.citations), "see_also": _sections(answer.see_also)}
-        with self.db.engine.begin() as conn:
-            return int(conn.execute(asks.insert().values(row)).inserted_primary_key[0])
+        return insert(self.db, asks, row)
 
     def rows(self, abstained: bool | None = None, since: str | None = None, limit: int | None = None) -> list[AskRow]:
         """Newest first. `since`: an ISO time (UTC unless it names a zone); asks at or after it."""
@@ -67,7 +66,7 @@ class AskLog:
             if limit < 0:
                 raise ValueError(f"limit must be 0 or more, not {limit}")
             query = query.limit(limit)
-        with self.db.engine.connect() as conn:
+        with transaction(self.db) as conn:
             found = conn.execute(query).mappings().all()
         return [AskRow(id=r["id"], created=iso(r["created"]), question=r["question"], history=r["history"],
                        abstained=bool(r["abstained"]), channel=r["channel"], sections=r["citations"] + r["see_also"])
@@ -78,7 +77,7 @@ class AskLog:
         cited: Counter[tuple[str, str, str]] = Counter()
         up: Counter[tuple[str, str, str]] = Counter()
         down: Counter[tuple[str, str, str]] = Counter()
-        with self.db.engine.connect() as conn:
+        with transaction(self.db) as conn:
             for (citations,) in conn.execute(select(asks.c.citations)):
                 cited.update(_keys(citations))
             for rating, citations in conn.execute(select(feedback.c.rating, feedback.c.citations)):

@@ -1,44 +1,66 @@
-"""`python -m assistant.calibration [--backend NAME]`: each backend's abstention threshold, from the gated set only.
+"""`python -m assistant.calibration [--backend NAME]`: each backend's abstention rule, from training data only.
 
-The procedure behind `config.ABSTAIN_BELOW` (docs/metrics.md), rerun whenever the model, the
-corpus, retrieval or the gated cases change:
+The procedure behind `config.ABSTAIN_BELOW` and `config.ABSTAIN_LEXICAL_WEIGHT` (docs/metrics.md),
+rerun whenever the model, the corpus, retrieval, the question bank or the training cases change:
 
 1. ingest the corpus with the backend's embedder into a temporary data directory;
-2. for every case of the gated set (`evals/*.yaml`, top level) that expects an abstention
-   (`abstain: true`: out of scope) or names evidence (`sources_any`: in scope), retrieve its
-   passages exactly as `ask` does and take the best dense relevance, the number the composer
-   compares with `ASSISTANT_ABSTAIN_BELOW`;
-3. pick the threshold with the fewest wrong calls (out-of-scope cases at or above it plus
-   in-scope cases under it); among equally good ones, the midpoint of the widest gap between
-   neighbouring scores, the largest margin on both sides, rounded to as few decimals as keep it
-   inside that gap. Balanced accuracy is printed for comparison, not used: with 10 out-of-scope
-   cases against 60 in-scope ones it weighs each out-of-scope case six times, so one outlier
-   decides (docs/metrics.md shows where that would put each threshold).
+2. collect the cases whose scope is known: every case of the gated set (`evals/*.yaml`, top level)
+   and of the training sets (`evals/train/*.yaml`) that expects an abstention (`abstain: true`:
+   out of scope) or names evidence (`sources_any`: in scope), plus every question of the
+   question bank (`corpus/questions.yaml`, in scope) asked with that one question left out of the
+   bank (retrieval uses the bank: asked with itself in it, a bank question would be too easy);
+3. retrieve each case's passages exactly as `ask` does and take the two signals the composer
+   reads: the best dense relevance and the best BM25 score among the passages;
+4. fit a two-feature logistic regression (in scope ~ relevance + log(1 + BM25); classes weighted
+   to count equally, features scaled to unit spread, a small ridge penalty; Newton's method, so the
+   fit is deterministic) and keep only the *direction* it finds: the lexical weight w = (BM25
+   coefficient) / (relevance coefficient), which makes `coverage = relevance + w * log(1 + BM25)`
+   a score in dense-cosine units;
+5. pick the threshold on that score as before: the fewest wrong calls (out-of-scope cases at or
+   above it plus in-scope cases under it); among equally good ones, the midpoint of the widest gap
+   between neighbouring scores, rounded to as few decimals as keep it inside that gap. Balanced
+   accuracy is printed for comparison, not used: with a few dozen out-of-scope cases against two
+   hundred in-scope ones it weighs each out-of-scope case several times, so one outlier decides.
+   A dense-only threshold (w = 0) is printed next to it, for comparison.
 
-It must never read `evals/held-out/`: those sets estimate how the chosen value does on unseen
-questions, and would stop doing so once used to choose it.
+It must never read `evals/held-out/`: those sets estimate how the chosen values do on unseen
+questions, and would stop doing so once used to choose them.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 from typing import get_args
 
-from assistant.config import ABSTAIN_BELOW, Backend, Settings, load_settings
+import numpy as np
+
+from assistant.answer import coverage
+from assistant.config import ABSTAIN_BELOW, ABSTAIN_LEXICAL_WEIGHT, Backend, Settings, load_settings
 from assistant.embeddings import offline_environment
 from assistant.errors import AssistantError
-from assistant.evals import Case, gated_cases
+from assistant.evals import TRAIN_SETS, Case, gated_cases, load_cases
+from assistant.models import Passage
+
+RIDGE = 1e-2  # keeps the fit finite when the training cases happen to be separable
+NEWTON_STEPS = 100  # a two-feature fit converges in well under ten; the bound only guards the loop
 
 
 @dataclass(frozen=True)
 class Scored:
     case_id: str
     in_scope: bool
-    relevance: float
+    relevance: float  # the best dense relevance among the passages
+    lexical: float = 0.0  # the best BM25 score among the passages
+
+    def coverage(self, lexical_weight: float) -> float:
+        """The score the composer abstains on (answer.coverage)."""
+        return coverage(self.relevance, self.lexical, lexical_weight)
 
 
 @dataclass(frozen=True)
@@ -47,6 +69,7 @@ class Threshold:
     errors: int  # out-of-scope cases at or above it + in-scope cases under it
     balanced_accuracy: float
     gap: tuple[float, float]  # the neighbouring scores it sits between
+    lexical_weight: float = 0.0
 
 
 def calibration_cases(cases: list[Case]) -> list[tuple[Case, bool]]:
@@ -60,51 +83,117 @@ def calibration_cases(cases: list[Case]) -> list[tuple[Case, bool]]:
     return picked
 
 
-def errors(scored: list[Scored], threshold: float) -> int:
-    return sum((s.relevance < threshold) == s.in_scope for s in scored)
+def training_cases() -> list[Case]:
+    """The gated set and the training sets: never the held-out ones."""
+    train = sorted(TRAIN_SETS.glob("*.yaml"))
+    return gated_cases() + (load_cases(train) if train else [])
 
 
-def balanced_accuracy(scored: list[Scored], threshold: float) -> float:
-    inside = [s.relevance for s in scored if s.in_scope]
-    outside = [s.relevance for s in scored if not s.in_scope]
+def errors(scored: list[Scored], threshold: float, lexical_weight: float = 0.0) -> int:
+    return sum((s.coverage(lexical_weight) < threshold) == s.in_scope for s in scored)
+
+
+def balanced_accuracy(scored: list[Scored], threshold: float, lexical_weight: float = 0.0) -> float:
+    inside = [s.coverage(lexical_weight) for s in scored if s.in_scope]
+    outside = [s.coverage(lexical_weight) for s in scored if not s.in_scope]
     return (sum(r >= threshold for r in inside) / len(inside) + sum(r < threshold for r in outside) / len(outside)) / 2
 
 
-def pick_threshold(scored: list[Scored], balanced: bool = False) -> Threshold:
-    """The fewest wrong calls (with `balanced`, the best balanced accuracy instead); among equally
-    good thresholds, the midpoint of the widest gap between neighbouring scores, rounded to as few
-    decimals as keep it inside that gap."""
-    if not any(s.in_scope for s in scored) or all(s.in_scope for s in scored):
-        raise ValueError("calibration needs both in-scope and out-of-scope cases")
-    values = sorted({s.relevance for s in scored})
+def fit_lexical_weight(scored: list[Scored]) -> float:
+    """Step 4: the weight of log(1 + BM25) next to the dense relevance, from a logistic regression.
+
+    Never negative: a question's own words standing in a passage can only be evidence of coverage;
+    a fit that says otherwise (too few cases) falls back to the dense relevance alone.
+    """
+    _need_both_classes(scored)
+    y = np.array([1.0 if s.in_scope else 0.0 for s in scored])
+    raw = np.array([[s.relevance, math.log1p(max(s.lexical, 0.0))] for s in scored])
+    spread = raw.std(axis=0)
+    spread[spread == 0] = 1.0
+    x = np.c_[np.ones(len(y)), (raw - raw.mean(axis=0)) / spread]
+    weight = np.where(y == 1, 0.5 / y.sum(), 0.5 / (1 - y).sum()) * len(y)  # both classes count equally
+    penalty = RIDGE * np.diag([0.0, 1.0, 1.0])
+    beta = np.zeros(3)
+    for _ in range(NEWTON_STEPS):
+        p = 1 / (1 + np.exp(-x @ beta))
+        gradient = x.T @ (weight * (p - y)) + penalty @ beta
+        hessian = (x * (weight * p * (1 - p))[:, None]).T @ x + penalty
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    dense, lexical = beta[1] / spread[0], beta[2] / spread[1]
+    if dense <= 0 or lexical <= 0:
+        return 0.0
+    return round(float(lexical / dense), 4)
+
+
+def pick_threshold(scored: list[Scored], balanced: bool = False, lexical_weight: float = 0.0) -> Threshold:
+    """Step 5, on `coverage(lexical_weight)`: the fewest wrong calls (with `balanced`, the best
+    balanced accuracy instead); among equally good thresholds, the midpoint of the widest gap
+    between neighbouring scores, rounded to as few decimals as keep it inside that gap."""
+    _need_both_classes(scored)
+    values = sorted({s.coverage(lexical_weight) for s in scored})
     gaps = list(zip(values, values[1:], strict=False))
 
     def goodness(gap: tuple[float, float]) -> tuple[float, float]:
         mid = (gap[0] + gap[1]) / 2
-        quality = round(balanced_accuracy(scored, mid), 9) if balanced else -errors(scored, mid)
+        quality = (round(balanced_accuracy(scored, mid, lexical_weight), 9) if balanced
+                   else -errors(scored, mid, lexical_weight))
         return quality, gap[1] - gap[0]
 
     low, high = max(gaps, key=goodness)
     value = next((r for r in (round((low + high) / 2, d) for d in (2, 3, 4)) if low < r <= high), (low + high) / 2)
-    return Threshold(value=value, errors=errors(scored, value), gap=(low, high),
-                     balanced_accuracy=round(balanced_accuracy(scored, value), 4))
+    return Threshold(value=value, errors=errors(scored, value, lexical_weight), gap=(low, high),
+                     balanced_accuracy=round(balanced_accuracy(scored, value, lexical_weight), 4),
+                     lexical_weight=lexical_weight)
 
 
-def score_cases(settings: Settings, cases: list[tuple[Case, bool]]) -> list[Scored]:
-    """Each case's best dense relevance, retrieved as `Chain.ask` retrieves it (same question, same search)."""
+def fit(scored: list[Scored]) -> Threshold:
+    """Steps 4 and 5: the lexical weight, then the threshold on the score it makes."""
+    return pick_threshold(scored, lexical_weight=fit_lexical_weight(scored))
+
+
+def _need_both_classes(scored: list[Scored]) -> None:
+    if not any(s.in_scope for s in scored) or all(s.in_scope for s in scored):
+        raise ValueError("calibration needs both in-scope and out-of-scope cases")
+
+
+def score_cases(settings: Settings, cases: list[tuple[Case, bool]], bank: bool = False) -> list[Scored]:
+    """Each case's best dense relevance and best BM25 score, retrieved as `Chain.ask` retrieves
+    (same question, same search); with `bank`, also every question-bank question, each asked with
+    itself left out of the bank."""
     from assistant.chain import Chain
     from assistant.question import make_question
+    from assistant.question_bank import BankIndex
 
     chain = Chain(settings)
+    search = chain.search
     scored = []
     for case, in_scope in cases:
         try:
             question = make_question(case.question, case.history, settings.business, settings.max_question_chars)
         except AssistantError:
             continue  # invalid input never reaches the threshold
-        passages = chain.search.retrieve(question)
-        scored.append(Scored(case.id, in_scope, max((p.relevance for p in passages), default=0.0)))
+        scored.append(_scored(case.id, in_scope, search.retrieve(question)))
+    if bank:
+        snapshot = search.snapshot
+        full = snapshot.bank
+        try:
+            for n, entry in enumerate(full.entries):
+                keep = [i for i in range(len(full.entries)) if i != n]
+                search.use_snapshot(dataclasses.replace(
+                    snapshot, bank=BankIndex([full.entries[i] for i in keep], full.vectors[keep])))
+                question = make_question(entry.question, [], settings.business, settings.max_question_chars)
+                scored.append(_scored(f"bank-{n + 1}", True, search.retrieve(question)))
+        finally:
+            search.use_snapshot(snapshot)
     return scored
+
+
+def _scored(case_id: str, in_scope: bool, passages: list[Passage]) -> Scored:
+    return Scored(case_id, in_scope, max((p.relevance for p in passages), default=0.0),
+                  max((p.lexical for p in passages), default=0.0))
 
 
 def calibrate(backend: str, data_dir: Path) -> tuple[list[Scored], Threshold]:
@@ -113,29 +202,39 @@ def calibrate(backend: str, data_dir: Path) -> tuple[list[Scored], Threshold]:
 
     settings = load_settings(embedding_backend=backend, data_dir=data_dir)
     ingest(settings, get_embedder(settings))
-    scored = score_cases(settings, calibration_cases(gated_cases()))
-    return scored, pick_threshold(scored)
+    scored = score_cases(settings, calibration_cases(training_cases()), bank=True)
+    return scored, fit(scored)
 
 
 def _report(backend: str, scored: list[Scored], chosen: Threshold) -> list[str]:
-    inside = sorted((s for s in scored if s.in_scope), key=lambda s: s.relevance)
-    outside = sorted((s for s in scored if not s.in_scope), key=lambda s: -s.relevance)
-    alternative = pick_threshold(scored, balanced=True)
-    configured = ABSTAIN_BELOW[backend]
+    w = chosen.lexical_weight
+    inside = sorted((s for s in scored if s.in_scope), key=lambda s: s.coverage(w))
+    outside = sorted((s for s in scored if not s.in_scope), key=lambda s: -s.coverage(w))
+    alternative = pick_threshold(scored, balanced=True, lexical_weight=w)
+    dense_only = pick_threshold(scored)
+    configured, configured_w = ABSTAIN_BELOW[backend], ABSTAIN_LEXICAL_WEIGHT[backend]
 
     def line(name: str, t: Threshold) -> str:
-        return (f"{name} {t.value} (between {t.gap[0]:.4f} and {t.gap[1]:.4f}): {t.errors} wrong calls, "
-                f"balanced accuracy {t.balanced_accuracy}")
+        caught = sum(s.coverage(t.lexical_weight) < t.value for s in outside)
+        wrong = sum(s.coverage(t.lexical_weight) < t.value for s in inside)
+        return (f"{name} w={t.lexical_weight} threshold {t.value} (between {t.gap[0]:.4f} and {t.gap[1]:.4f}): "
+                f"{t.errors} wrong calls (abstains on {caught}/{len(outside)} out of scope, {wrong}/{len(inside)} "
+                f"in scope), balanced accuracy {t.balanced_accuracy}")
 
-    return [f"== {backend}: {len(inside)} in-scope, {len(outside)} out-of-scope gated cases",
-            f"in scope:     min {inside[0].relevance:.3f}, median {median(s.relevance for s in inside):.3f}; lowest: "
-            + ", ".join(f"{s.case_id} {s.relevance:.3f}" for s in inside[:5]),
-            f"out of scope: max {outside[0].relevance:.3f}, median {median(s.relevance for s in outside):.3f}; highest: "
-            + ", ".join(f"{s.case_id} {s.relevance:.3f}" for s in outside[:5]),
-            line("chosen: fewest wrong calls, widest gap:", chosen),
+    def scores(items: list[Scored]) -> str:
+        return ", ".join(f"{s.case_id} {s.coverage(w):.3f}" for s in items[:5])
+
+    return [f"== {backend}: {len(inside)} in-scope, {len(outside)} out-of-scope training cases",
+            f"in scope:     min {inside[0].coverage(w):.3f}, median {median(s.coverage(w) for s in inside):.3f}; "
+            f"lowest: {scores(inside)}",
+            f"out of scope: max {outside[0].coverage(w):.3f}, median {median(s.coverage(w) for s in outside):.3f}; "
+            f"highest: {scores(outside)}",
+            line("chosen: fitted weight, fewest wrong calls, widest gap:", chosen),
             line("for comparison, best balanced accuracy:", alternative),
-            f"configured default {configured}: {errors(scored, configured)} wrong calls, "
-            f"balanced accuracy {balanced_accuracy(scored, configured):.4f}"]
+            line("for comparison, dense relevance alone:", dense_only),
+            f"configured default w={configured_w} threshold {configured}: "
+            f"{errors(scored, configured, configured_w)} wrong calls, "
+            f"balanced accuracy {balanced_accuracy(scored, configured, configured_w):.4f}"]
 
 
 def main(argv: list[str] | None = None) -> int:

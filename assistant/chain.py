@@ -37,7 +37,7 @@ def unknown_business(business: str | None, known: list[str]) -> str | None:
 
 
 def extractive(question: Question, passages: list[Passage], settings: Settings) -> Draft:
-    return composer.compose(question.search_text, passages, settings.abstain_below)
+    return composer.compose(question.search_text, passages, settings.abstain_below, settings.abstain_lexical_weight)
 
 
 class Chain:

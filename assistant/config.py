@@ -22,10 +22,14 @@ Backend = Literal["sentence-transformers", "e5"]
 # e5 by default: on the held-out sets it matches MiniLM's retrieval (slightly ahead) at a fifth of
 # the cold start and a quarter of the memory, without torch (measurements: docs/metrics.md).
 DEFAULT_BACKEND: Backend = "e5"
-# The best dense cosine under which the assistant abstains. Cosines are model-specific (e5's sit
-# near 0.8 even for unrelated text), so each backend has its own default, derived on the gated
-# eval set only by `python -m assistant.calibration` (procedure and numbers: docs/metrics.md).
-ABSTAIN_BELOW: dict[str, float] = {"sentence-transformers": 0.36, "e5": 0.85}
+# The best coverage (answer.coverage: dense cosine + ABSTAIN_LEXICAL_WEIGHT * log(1 + BM25)) under
+# which the assistant abstains. Cosines are model-specific (e5's sit near 0.8 even for unrelated
+# text), so each backend has its own pair, derived on training data only (gated evals, evals/train,
+# the question bank left one out) by `python -m assistant.calibration` (procedure: its docstring;
+# numbers: docs/metrics.md). sentence-transformers keeps its dense-only threshold until it is
+# re-calibrated with the two-signal procedure (weight 0 = dense relevance alone, as before).
+ABSTAIN_BELOW: dict[str, float] = {"sentence-transformers": 0.36, "e5": 0.891}
+ABSTAIN_LEXICAL_WEIGHT: dict[str, float] = {"sentence-transformers": 0.0, "e5": 0.0423}
 
 
 class Settings(BaseSettings):
@@ -49,8 +53,13 @@ class Settings(BaseSettings):
     passages: int = Field(5, ge=1, le=10, description="fused passages the answer may quote")
     abstain_below: float = Field(
         ABSTAIN_BELOW[DEFAULT_BACKEND], ge=0.0, le=1.0,
-        description="best passage relevance under which we abstain; unset = the backend's calibrated value "
-                    "(docs/metrics.md)"
+        description="coverage (best dense relevance + abstain_lexical_weight * log(1 + best BM25 score)) under "
+                    "which we abstain; unset = the backend's calibrated value (docs/metrics.md)"
+    )
+    abstain_lexical_weight: float = Field(
+        ABSTAIN_LEXICAL_WEIGHT[DEFAULT_BACKEND], ge=0.0, le=1.0,
+        description="weight of log(1 + best BM25 score) next to the dense relevance in the abstention score; "
+                    "unset = the backend's calibrated value (docs/metrics.md)"
     )
     max_question_chars: int = Field(2000, ge=10)
     database_url: str | None = Field(
@@ -72,11 +81,15 @@ class Settings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _backend_threshold(cls, data: object) -> object:
-        """An unset threshold is the chosen backend's own: a MiniLM threshold would make e5 never abstain."""
-        if isinstance(data, dict) and data.get("abstain_below") is None:
+        """An unset threshold (or lexical weight) is the chosen backend's own: a MiniLM threshold
+        would make e5 never abstain."""
+        if isinstance(data, dict):
             backend = data.get("embedding_backend", DEFAULT_BACKEND)
             if backend in ABSTAIN_BELOW:  # else the field validation names the bad backend
-                data = {**data, "abstain_below": ABSTAIN_BELOW[backend]}
+                if data.get("abstain_below") is None:
+                    data = {**data, "abstain_below": ABSTAIN_BELOW[backend]}
+                if data.get("abstain_lexical_weight") is None:
+                    data = {**data, "abstain_lexical_weight": ABSTAIN_LEXICAL_WEIGHT[backend]}
         return data
 
     @field_validator("embedding_model")

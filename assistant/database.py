@@ -17,7 +17,8 @@ import logging
 import re
 import sqlite3
 import threading
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +44,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from assistant.config import Settings
 from assistant.errors import DatabaseUnavailable
@@ -163,7 +164,10 @@ def make_engine(url: URL) -> Engine:
     """An engine without migrating (for `assistant db current`); `open_database` is the usual way in."""
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseUnavailable(f"cannot create the folder of the database {safe_url(url)}: {exc}") from None
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -246,6 +250,25 @@ def _sqlite_migration_lock(url: URL):  # type: ignore[no-untyped-def]
 def _reason(exc: SQLAlchemyError) -> str:
     detail = str(getattr(exc, "orig", None) or exc)
     return re.sub(r"\s+", " ", detail).strip()[:300]
+
+
+@contextmanager
+def transaction(db: Database) -> Iterator[Connection]:
+    """A connection in a transaction, committed at the end; a lost or unreachable database is one
+    `DatabaseUnavailable` (an interface can say "try again"), never a driver error."""
+    try:
+        with db.engine.begin() as conn:
+            yield conn
+    except (OperationalError, InterfaceError) as exc:
+        raise DatabaseUnavailable(f"the database {db.url} is unavailable: {_reason(exc)}") from None
+
+
+def insert(db: Database, table: Table, row: dict[str, Any]) -> int:
+    """Write one row in its own transaction; returns its new id."""
+    with transaction(db) as conn:
+        key = conn.execute(table.insert().values(row)).inserted_primary_key
+    assert key is not None, f"{table.name} has no primary key"
+    return int(key[0])
 
 
 def now() -> datetime:

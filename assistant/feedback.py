@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from assistant.database import Database, feedback, is_storable, iso, now, storable
+from assistant.database import Database, feedback, insert, is_storable, iso, now, storable, transaction
 from assistant.errors import InvalidFeedback
 from assistant.models import Answer
 
@@ -50,8 +50,7 @@ class FeedbackStore:
         row = {"created": now(), "rating": int(rating), "comment": comment, "question": answer.question,
                "history": list(history), "answer": answer.answer, "abstained": answer.abstained,
                "citations": citations, "verdicts": verdicts}
-        with self.db.engine.begin() as conn:
-            return int(conn.execute(feedback.insert().values(row)).inserted_primary_key[0])
+        return insert(self.db, feedback, row)
 
     def update(self, feedback_id: int, rating: int | None = None, comment: str | None = None) -> None:
         if not isinstance(feedback_id, int) or not 0 < feedback_id < 2**31:  # PostgreSQL's integer range
@@ -63,7 +62,7 @@ class FeedbackStore:
         if comment is not None:
             self._check_comment(comment)
             values["comment"] = comment
-        with self.db.engine.begin() as conn:
+        with transaction(self.db) as conn:
             # The write comes first: an SQLite transaction that reads before it writes can't wait its turn.
             if values:
                 found = conn.execute(feedback.update().where(feedback.c.id == feedback_id).values(values)).rowcount
@@ -83,7 +82,7 @@ class FeedbackStore:
             needle = storable(text)
             query = query.where(or_(*(column.icontains(needle, autoescape=True)
                                       for column in (feedback.c.question, feedback.c.comment, feedback.c.answer))))
-        with self.db.engine.connect() as conn:
+        with transaction(self.db) as conn:
             found = conn.execute(query).mappings().all()
         return [FeedbackRow(id=r["id"], created=iso(r["created"]), rating=r["rating"], comment=r["comment"],
                             question=r["question"], history=r["history"], answer=r["answer"],

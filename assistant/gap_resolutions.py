@@ -13,7 +13,7 @@ from typing import Literal
 
 from sqlalchemy import select
 
-from assistant.database import Database, gap_resolutions, is_storable, iso, now
+from assistant.database import Database, gap_resolutions, insert, is_storable, iso, now, transaction
 from assistant.errors import InvalidFeedback
 
 Kind = Literal["covered", "needs_page"]
@@ -44,12 +44,11 @@ class GapResolutions:
         self._check(questions, kind, page, anchor, section, note, by)
         row = {"created": now(), "kind": kind, "questions": list(questions), "page": page or None,
                "section": section or None, "anchor": anchor or None, "note": note, "resolved_by": by}
-        with self.db.engine.begin() as conn:
-            return int(conn.execute(gap_resolutions.insert().values(row)).inserted_primary_key[0])
+        return insert(self.db, gap_resolutions, row)
 
     def rows(self) -> list[GapResolution]:
         """Newest first."""
-        with self.db.engine.connect() as conn:
+        with transaction(self.db) as conn:
             found = conn.execute(select(gap_resolutions).order_by(gap_resolutions.c.id.desc())).mappings().all()
         return [GapResolution(id=r["id"], created=iso(r["created"]), kind=r["kind"], questions=r["questions"],
                               page=r["page"], section=r["section"], anchor=r["anchor"], note=r["note"],

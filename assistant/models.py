@@ -61,7 +61,7 @@ class Passage(Frozen):
     sources: tuple[Source, ...]
     score: float  # fused rank score, for ordering only
     relevance: float  # dense cosine similarity of the query to the passage, 0..1
-    lexical: float = 0.0  # BM25 score, for diagnostics
+    lexical: float = 0.0  # BM25 score; with `relevance`, what the composer abstains on (answer.coverage)
 
 
 class CitationSource(Frozen):

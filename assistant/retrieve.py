@@ -110,6 +110,11 @@ class HybridSearch:
                     self._snapshot = load_snapshot(self.client, self.settings, self.embedder)
             return self._snapshot
 
+    def use_snapshot(self, snapshot: Snapshot) -> None:
+        """Search this snapshot until the index pointer moves (the calibration's leave-one-out bank)."""
+        with self._lock:
+            self._snapshot = snapshot
+
     def retrieve(self, question: Question, k: int | None = None) -> list[Passage]:
         """The passages for a question, within its business when it has one.
 

@@ -11,15 +11,18 @@ from assistant.embeddings import offline_environment
 
 offline_environment()  # before any test imports transformers
 
+from sqlalchemy import text  # noqa: E402
+
 from assistant import embeddings  # noqa: E402
 from assistant.config import PROJECT_ROOT, Settings, load_settings  # noqa: E402
-from assistant.database import Database, close_database, open_database  # noqa: E402
+from assistant.database import Database, close_database, metadata, open_database  # noqa: E402
 from assistant.fakes import FakeEmbeddings  # noqa: E402
 from tests.servers import PostgresServer, postgres_bin_dir  # noqa: E402
 
 CORPUS = PROJECT_ROOT / "corpus"
 REAL_MODEL_MARKERS = ("integration", "browser")
 # The abstention thresholds are calibrated for the real models; bag-of-words cosines run lower.
+# With the fakes the composer abstains on the dense relevance alone (lexical weight 0).
 FAKE_ABSTAIN_BELOW = 0.15
 
 
@@ -70,7 +73,7 @@ def fake_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Fake
 
     embedder = FakeEmbeddings()
     indexed = load_settings(data_dir=tmp_path_factory.mktemp("fake-data"), corpus_dir=CORPUS,
-                            abstain_below=FAKE_ABSTAIN_BELOW)
+                            abstain_below=FAKE_ABSTAIN_BELOW, abstain_lexical_weight=0.0)
     ingest(indexed, embedder)
     return indexed, embedder
 
@@ -103,12 +106,24 @@ def postgres() -> Iterator[PostgresServer]:
     bin_dir = postgres_bin_dir()
     if bin_dir is None:
         pytest.skip("PostgreSQL binaries (initdb, pg_ctl) are not installed: apt-get install postgresql")
+    if os.geteuid() == 0 and not _user_exists("postgres"):
+        pytest.skip("running as root, and there is no `postgres` user to run PostgreSQL as (it refuses root)")
     server = PostgresServer(bin_dir)
     try:
         server.start()
         yield server
     finally:
         server.stop()
+
+
+def _user_exists(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -128,9 +143,24 @@ def database_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Setting
     return fresh_database_settings(request.param, request, tmp_path)
 
 
-@pytest.fixture
-def db(database_settings: Settings) -> Iterator[Database]:
-    """The same store tests run on SQLite and on PostgreSQL, each on a fresh, migrated database."""
-    database = open_database(database_settings)
+@pytest.fixture(scope="session")
+def shared_postgres_url(postgres: PostgresServer) -> str:
+    """One migrated PostgreSQL database the store tests share, emptied before each (a new database per
+    test costs a CREATE DATABASE and a migration; the migration tests use `database_settings`)."""
+    return postgres.create_database()
+
+
+@pytest.fixture(params=DATABASES)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """The same store tests run on SQLite and on PostgreSQL, each on an empty, migrated database."""
+    if request.param == "sqlite":
+        database = open_database(load_settings(data_dir=tmp_path / "data"))
+        yield database
+        close_database(database)
+        return
+    url = request.getfixturevalue("shared_postgres_url")
+    database = open_database(load_settings(data_dir=tmp_path / "data", database_url=url))
+    tables = ", ".join(table.name for table in metadata.sorted_tables)
+    with database.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY"))
     yield database
-    close_database(database)

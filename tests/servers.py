@@ -101,3 +101,11 @@ class PostgresServer:
         with psycopg.connect(self.url().replace("+psycopg", ""), autocommit=True, connect_timeout=10) as conn:
             conn.execute(f"CREATE DATABASE {name}")
         return self.url(name)
+
+    def drop_database(self, url: str) -> None:
+        """Drop a database while clients are connected (they lose their connections)."""
+        import psycopg
+
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(self.url().replace("+psycopg", ""), autocommit=True, connect_timeout=10) as conn:
+            conn.execute(f"DROP DATABASE {name} WITH (FORCE)")

@@ -1,10 +1,21 @@
-"""Choosing the abstention threshold from scored gated cases (the pure part of assistant.calibration)."""
+"""Choosing the abstention rule from scored training cases (the pure part of assistant.calibration)."""
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+
 import pytest
 
-from assistant.calibration import Scored, calibration_cases, pick_threshold
+from assistant.calibration import (
+    Scored,
+    calibration_cases,
+    errors,
+    fit,
+    fit_lexical_weight,
+    pick_threshold,
+    training_cases,
+)
 from assistant.evals import Case, Expect, gated_cases
 
 
@@ -49,3 +60,60 @@ def test_only_cases_with_a_stated_scope_count_and_only_gated_ones() -> None:
     assert [(c.id, in_scope) for c, in_scope in calibration_cases(cases)] == [("oos", False), ("evidence", True)]
     files = {c.file for c in gated_cases()}
     assert files and not any("held-out" in f for f in files)
+
+
+# -- two signals: the lexical weight (logistic regression) and the threshold on the combined score ---
+
+def two_signal(inside: list[tuple[float, float]], outside: list[tuple[float, float]]) -> list[Scored]:
+    """(dense relevance, BM25) pairs, in scope and out of scope."""
+    return ([Scored(f"in-{n}", True, r, b) for n, (r, b) in enumerate(inside)]
+            + [Scored(f"out-{n}", False, r, b) for n, (r, b) in enumerate(outside)])
+
+
+# Dense relevance alone overlaps (0.84-0.86 on both sides); the questions' own words in the pages
+# (BM25) separate them: the fitted weight must be positive and the combined score must need fewer
+# wrong calls than the dense relevance alone.
+OVERLAPPING_DENSE = two_signal(
+    inside=[(0.84, 6.0), (0.85, 5.0), (0.86, 7.0), (0.90, 4.0), (0.93, 8.0), (0.95, 6.0)],
+    outside=[(0.80, 1.0), (0.84, 1.5), (0.85, 0.5), (0.86, 1.0), (0.82, 0.0)])
+# BM25 says nothing here (the same for every case): the weight must not invent a signal.
+LEXICAL_FLAT = two_signal(inside=[(0.86, 3.0), (0.90, 3.0), (0.95, 3.0)], outside=[(0.80, 3.0), (0.83, 3.0)])
+# More BM25 goes with *out* of scope here: a negative weight would reward missing words, so none.
+LEXICAL_BACKWARDS = two_signal(inside=[(0.88, 0.5), (0.90, 1.0), (0.92, 0.2)],
+                               outside=[(0.80, 6.0), (0.84, 5.0), (0.86, 7.0)])
+
+
+@pytest.mark.parametrize(("cases", "positive"), [
+    pytest.param(OVERLAPPING_DENSE, True, id="bm25-separates-what-dense-cannot"),
+    pytest.param(LEXICAL_FLAT, False, id="flat-bm25-gets-no-weight"),
+    pytest.param(LEXICAL_BACKWARDS, False, id="backwards-bm25-gets-no-weight"),
+])
+def test_the_lexical_weight_is_fitted_and_never_negative(cases: list[Scored], positive: bool) -> None:
+    weight = fit_lexical_weight(cases)
+    assert (weight > 0) is positive and weight >= 0
+
+
+def test_the_combined_score_beats_dense_alone_when_bm25_separates() -> None:
+    chosen = fit(OVERLAPPING_DENSE)
+    dense_only = pick_threshold(OVERLAPPING_DENSE)
+    assert chosen.lexical_weight > 0 and chosen.errors == 0 < dense_only.errors
+    # The threshold sits in the gap of the combined scores, so errors() agrees with the choice.
+    assert errors(OVERLAPPING_DENSE, chosen.value, chosen.lexical_weight) == 0
+    assert chosen.gap[0] < chosen.value <= chosen.gap[1]
+
+
+def test_coverage_adds_the_damped_bm25_score_to_the_relevance() -> None:
+    case = Scored("c", True, 0.8, math.e - 1)
+    assert case.coverage(0.0) == 0.8
+    assert case.coverage(0.05) == pytest.approx(0.85)  # log1p(e - 1) = 1
+    assert Scored("neg", True, 0.8, -2.0).coverage(0.05) == 0.8  # BM25 below zero counts as none
+
+
+def test_the_fit_needs_both_classes() -> None:
+    with pytest.raises(ValueError, match="both"):
+        fit_lexical_weight(two_signal([(0.9, 1.0)], []))
+
+
+def test_training_cases_are_the_gated_and_training_sets_never_held_out() -> None:
+    files = {Path(c.file).resolve().parent.name for c in training_cases()}
+    assert files == {"evals", "train"}

@@ -15,6 +15,7 @@ from assistant.cli import main
 from assistant.config import Settings, load_settings
 from assistant.database import close_database, current_revision, head_revision, open_database
 from assistant.errors import ConfigError, DatabaseUnavailable
+from assistant.fakes import fake_answer
 from assistant.feedback import FeedbackStore
 from tests.servers import PG_PASSWORD, PostgresServer
 
@@ -101,10 +102,33 @@ def test_an_unreachable_postgresql_is_one_clear_error_without_the_password(postg
     assert PG_PASSWORD not in str(caught.value) and "***" in str(caught.value)
 
 
+@pytest.mark.postgres
+def test_a_database_lost_while_running_is_database_unavailable(postgres: PostgresServer, tmp_path: Path) -> None:
+    url = postgres.create_database()
+    db = open_database(load_settings(data_dir=tmp_path, database_url=url))
+    try:
+        store = FeedbackStore(db)
+        store.record(fake_answer("x"), [], 1)
+        postgres.drop_database(url)
+        with pytest.raises(DatabaseUnavailable, match="unavailable") as caught:
+            store.record(fake_answer("x"), [], 1)
+        assert PG_PASSWORD not in str(caught.value)
+        with pytest.raises(DatabaseUnavailable):
+            store.rows()
+    finally:
+        close_database(db)
+
+
 def test_an_unusable_sqlite_file_is_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "assistant.db").write_bytes(b"this is not a database" * 100)
     with pytest.raises(DatabaseUnavailable, match="cannot open the database sqlite"):
         open_database(load_settings(data_dir=tmp_path))
+
+
+def test_an_sqlite_file_in_a_folder_that_cannot_exist_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(DatabaseUnavailable, match="cannot create the folder"):
+        open_database(load_settings(data_dir=tmp_path / "a-file" / "data"))
 
 
 def _old_feedback_file(path: Path, comments: list[str]) -> None:

@@ -139,3 +139,17 @@ def test_csv_export_neutralises_spreadsheet_formulas(store: FeedbackStore, comme
     [header, row] = list(csv.reader(io.StringIO(to_csv(store.rows()), newline="")))
     assert row[header.index("comment")] == exported
     assert row[header.index("history")] == exported
+
+
+def test_concurrent_writers_in_one_process_lose_nothing(store: FeedbackStore) -> None:
+    """The chat serves several sessions from threads of one process, all on one engine."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def write(worker: int) -> list[int]:
+        return [store.record(fake_answer(f"w{worker}-{i}"), [], i % 2, comment=f"w{worker}") for i in range(25)]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        ids = [i for batch in pool.map(write, range(4)) for i in batch]
+    rows = store.rows()
+    assert len(rows) == 100 and sorted(r.id for r in rows) == sorted(ids)
+    assert sorted(r.answer for r in rows if r.comment == "w3") == sorted(f"w3-{i}" for i in range(25))

@@ -114,3 +114,24 @@ def test_trainer_runs_a_set_and_lists_feedback(app: AppTest, real_index: Setting
     assert "Pass rate" in labels and "hit@1" in labels
     assert app.metric[1].value == "100.0%"  # every rule expectation in guardrails.yaml held
     assert len(app.get("download_button")) >= 3
+
+
+def test_with_the_database_down_the_chat_still_answers_and_the_trainer_page_says_why(
+        real_index: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.servers import free_port
+
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(real_index.data_dir))
+    monkeypatch.setenv("ASSISTANT_DATABASE_URL", f"postgresql://app:secret@127.0.0.1:{free_port()}/assistant")
+    st.cache_resource.clear()
+    try:
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+        at.run()
+        ask(at, "where does the client send the tow receipt?")  # logging it fails quietly
+        assert at.get("chat_message")[-1].markdown and "tow" in texts(at.markdown).lower()
+        at.feedback[0].set_value(1).run()
+        assert not at.exception and "Feedback not saved: cannot open the database" in texts(at.warning)
+        at.switch_page("trainer.py").run()
+        assert not at.exception and "Feedback can't be read right now" in texts(at.error)
+        assert "secret" not in texts(at.error) + texts(at.warning)
+    finally:
+        st.cache_resource.clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from common import BANNER, ICON, chain_or_stop, feedback_store, local_link, md, record_ask
 
-from assistant.errors import InvalidFeedback, InvalidQuestion
+from assistant.errors import DatabaseUnavailable, InvalidFeedback, InvalidQuestion
 from assistant.models import Answer
 
 st.title("SOP assistant")
@@ -25,8 +25,9 @@ def save_rating(i: int) -> None:
     rating = st.session_state.get(f"rating-{i}")
     if rating is None:
         return
-    msg, store = messages[i], feedback_store()
+    msg = messages[i]
     try:
+        store = feedback_store()
         if msg.get("feedback_id"):
             store.update(msg["feedback_id"], rating=rating)
         else:  # the rating is kept even if the comment typed before it can't be
@@ -34,7 +35,7 @@ def save_rating(i: int) -> None:
             if comment := st.session_state.get(f"comment-{i}", ""):
                 store.update(msg["feedback_id"], comment=comment)
         msg.pop("feedback_error", None)
-    except InvalidFeedback as exc:
+    except (InvalidFeedback, DatabaseUnavailable) as exc:
         msg["feedback_error"] = str(exc)
 
 
@@ -45,7 +46,7 @@ def save_comment(i: int) -> None:
         try:
             feedback_store().update(msg["feedback_id"], comment=comment)
             msg.pop("feedback_error", None)
-        except InvalidFeedback as exc:
+        except (InvalidFeedback, DatabaseUnavailable) as exc:
             msg["feedback_error"] = str(exc)
 
 

@@ -8,7 +8,7 @@ import json
 import streamlit as st
 from common import chain_or_stop, feedback_store, settings
 
-from assistant.errors import EvalSetError
+from assistant.errors import DatabaseUnavailable, EvalSetError
 from assistant.evals import PROJECT_SETS, load_cases, run_cases
 from assistant.feedback import to_csv
 from assistant.present import answer_text
@@ -67,11 +67,14 @@ with eval_tab:
             st.iframe(html_report, height=900)  # our own escaped report, not user HTML
 
 with feedback_tab:
-    store = feedback_store()
     cols = st.columns([1, 3])
     rating = cols[0].selectbox("Rating", ["all", "up", "down"])
     text = cols[1].text_input("Search question, answer or comment")
-    rows = store.rows(rating=None if rating == "all" else int(rating == "up"), text=text)
+    try:
+        rows = feedback_store().rows(rating=None if rating == "all" else int(rating == "up"), text=text)
+    except DatabaseUnavailable as exc:
+        st.error(f"Feedback can't be read right now: {exc}")
+        rows = []
     st.caption(f"{len(rows)} feedback entries")
     if rows:
         st.dataframe([{"id": r.id, "when": r.created, "rating": "up" if r.rating else "down", "comment": r.comment,
