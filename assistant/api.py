@@ -8,7 +8,7 @@
     GET  /openapi.json     the schema (and /docs)
 
 Every answer comes from the one `Chain.ask`, so validation, the rules and the output filter are the
-CLI's and the chat's; the JSON is `present.answer_json`, the CLI's. Every answer is logged in the
+CLI's and the chat's; the JSON is `present.json_text`, the CLI's. Every answer is logged in the
 app's database (`AskLog`, channel "api"), as the chat logs its own. Errors are one line in
 `{"detail": ...}`: bad input 422, unknown page 404, a missing or wrong key 401, an index or database
 that is not there or not reachable (or a setting the operator must fix) 503; a body over
@@ -42,13 +42,12 @@ from assistant.database import open_database
 from assistant.errors import AssistantError, IndexNotBuilt, IndexUnavailable, InvalidFeedback, InvalidQuestion
 from assistant.feedback import FeedbackStore
 from assistant.models import Answer
-from assistant.present import answer_json
+from assistant.present import json_text
 from assistant.question import validate
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 128 * 1024  # a question, its history and an answer with five quotes fit many times over
-MAX_HISTORY_TURNS = 20  # the chain reads the last two; more is a client bug, not a conversation
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")  # markup.slugify's output; never a path
 LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")  # valid JSON ("\\ud800"), but no UTF-8 can store it
 JSON = "application/json"
@@ -72,15 +71,15 @@ class Strict(BaseModel):
 class AskRequest(Strict):
     question: Text = Field(description="the agent's question (limits as the CLI's: empty, too long or "
                                        "control characters are refused)")
-    history: list[Text] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS,
-                                description="the agent's earlier turns in this conversation, oldest first")
+    history: list[Text] = Field(default_factory=list, description="the agent's earlier turns in this conversation, "
+                                                                  "oldest first (at most ASSISTANT_MAX_HISTORY_TURNS)")
     business: Text | None = Field(None, description="answer only from this line of business's pages "
                                                     "(default: the server's setting, else decided per question)")
 
 
 class FeedbackRequest(Strict):
     answer: Answer = Field(description="the answer exactly as /v1/ask returned it")
-    history: list[Text] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
+    history: list[Text] = Field(default_factory=list)
     rating: StrictInt = Field(ge=0, le=1, description="1 = thumbs up, 0 = thumbs down")
     comment: Text = Field("", description="what was wrong or right (at most ASSISTANT_MAX_COMMENT_CHARS)")
 
@@ -181,12 +180,12 @@ def create_app(settings: Settings, chain: Chain | None = None, stores: Stores | 
     def ask(body: AskRequest) -> Response:
         answer = chain.ask(body.question, body.history, body.business)
         log_answer(answer, body.history)
-        return Response(answer_json(answer), media_type=JSON)
+        return Response(json_text(answer), media_type=JSON)
 
     @app.post("/v1/feedback", status_code=201, response_model=FeedbackCreated, dependencies=[key])
     def feedback(body: FeedbackRequest) -> FeedbackCreated:
         # The same limits as a question's: the history and question are stored and shown to trainers.
-        validate(body.answer.question, body.history, settings.max_question_chars)
+        validate(body.answer.question, body.history, settings.max_question_chars, settings.max_history_turns)
         return FeedbackCreated(id=the_stores().feedback.record(body.answer, list(body.history), body.rating,
                                                                body.comment))
 

@@ -172,7 +172,8 @@ def score_cases(settings: Settings, cases: list[tuple[Case, bool]], bank: bool =
     scored = []
     for case, in_scope in cases:
         try:
-            question = make_question(case.question, case.history, settings.business, settings.max_question_chars)
+            question = make_question(case.question, case.history, settings.business, settings.max_question_chars,
+                                     settings.max_history_turns)
         except AssistantError:
             continue  # invalid input never reaches the threshold
         scored.append(_scored(case.id, in_scope, search.retrieve(question)))

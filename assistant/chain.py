@@ -85,7 +85,7 @@ class Chain:
         that line of business's pages; without either, the best passage's business is used."""
         started = time.perf_counter()
         asked = make_question(question, list(history or []), business or self.settings.business,
-                              self.settings.max_question_chars)
+                              self.settings.max_question_chars, self.settings.max_history_turns)
         snapshot = self.search.snapshot  # one pointer check per ask
         if snapshot.generation != self._checked_generation:
             self.warm_up()

@@ -28,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     ing.add_argument("--rebuild", action="store_true", help="re-embed everything")
 
     ask = sub.add_parser("ask", help="answer one question")
-    ask.add_argument("question")
+    ask.add_argument("question", help="the question; one that starts with '-' goes after '--' "
+                                       "(`ask -- \"--help\"` asks it, `ask --help` shows this help)")
     ask.add_argument("--history", action="append", default=[], help="an earlier user turn (repeatable)")
     ask.add_argument("--json", action="store_true", help="print the answer contract as JSON")
     ask.add_argument("--business", help="answer only from this line of business's pages "
@@ -67,11 +68,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted; the last complete index is still in use", file=sys.stderr)
         return 130
+
+
+def _one_line(text: str) -> str:
+    """An error as one terminal-safe line (messages may name page files or quote page text)."""
+    from assistant.present import terminal_safe
+
+    return " ".join(terminal_safe(text).split())
 
 
 def _settings():  # type: ignore[no-untyped-def]
@@ -92,27 +100,33 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"{path} -> {import_file(path, args.to, args.business, args.source_url)}")
         except CorpusError as exc:
             failed += 1
-            print(f"skipped: {exc}", file=sys.stderr)
+            print(f"skipped: {_one_line(str(exc))}", file=sys.stderr)
     return EXIT_USAGE if failed == len(args.files) else 0
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from assistant.embeddings import get_embedder
     from assistant.ingest import ingest
+    from assistant.present import terminal_safe
 
     settings = _settings()
     report = ingest(settings, get_embedder(settings), args.corpus, args.rebuild,
                     progress=sys.stderr.isatty())
-    print("\n".join(report.lines()))
+    print(terminal_safe("\n".join(report.lines())))
     return 0
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from assistant.chain import Chain
-    from assistant.present import answer_json, terminal_text
+    from assistant.present import json_text, terminal_text
+    from assistant.question import validate
 
-    result = Chain(_settings()).ask(args.question, args.history, args.business)
-    print(answer_json(result, indent=2) if args.json else terminal_text(result))
+    settings = _settings()
+    # Bad input is refused before the index, the model and the store's libraries load.
+    validate(args.question, args.history, settings.max_question_chars, settings.max_history_turns)
+    from assistant.chain import Chain
+
+    result = Chain(settings).ask(args.question, args.history, args.business)
+    print(json_text(result) if args.json else terminal_text(result))
     return 0
 
 

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
         200_000, ge=1000, description="most characters one stored answer may take (question, history, answer, "
                                       "citations and verdicts together)"
     )
+    max_history_turns: int = Field(50, ge=0, description="earlier turns one question may bring along")
+    max_page_bytes: int = Field(1_000_000, ge=1000, description="a corpus page larger than this is skipped at ingest")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     api_key: SecretStr = Field(
         SecretStr(""), description="HTTP API (`assistant serve`): the key callers send as X-API-Key or a Bearer "

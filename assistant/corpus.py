@@ -1,7 +1,10 @@
 """Read the Markdown corpus: front matter into `Page`, headings into sections.
 
 Must never alter page wording: sections carry the body text exactly as written in the file.
-A bad file (unreadable, no text, broken front matter) is reported by name and skipped.
+A bad file (unreadable, too large, no text, broken front matter, control characters) is reported
+by name and skipped. Pages are data from anyone who can edit the folder: the front matter is read
+without YAML anchors and aliases (a few hundred bytes of aliases expand to gigabytes) and with a
+size limit, a page over `max_page_bytes` is never read, and a UTF-8 byte-order mark is allowed.
 """
 
 from __future__ import annotations
@@ -18,6 +21,12 @@ from assistant.markup import HEADING, section_label, slugify
 from assistant.models import Page
 
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
+MAX_FRONT_MATTER_CHARS = 4000  # a page's front matter is a handful of short fields
+DEFAULT_MAX_PAGE_BYTES = 1_000_000  # Settings.max_page_bytes
+BYTE_ORDER_MARK = "\ufeff"
+# Characters a text page never holds but binary data and terminal escape sequences do: C0
+# controls except tab and line breaks, DEL, C1 controls.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -32,24 +41,43 @@ class Section:
         return section_label(self.path)
 
 
-def parse_page(path: Path) -> Page:
+def _front_matter(name: str, raw: str) -> object:
+    if len(raw) > MAX_FRONT_MATTER_CHARS:
+        raise CorpusError(f"{name}: front matter is {len(raw):,} characters; the limit is {MAX_FRONT_MATTER_CHARS:,}")
     try:
-        text = path.read_text(encoding="utf-8")
+        # Tokens first: an alias is refused before anything is built from it.
+        if any(isinstance(t, yaml.AliasToken | yaml.AnchorToken) for t in yaml.scan(raw, Loader=yaml.SafeLoader)):
+            raise CorpusError(f"{name}: front matter uses YAML anchors or aliases (& or *); write the values out")
+        return yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise CorpusError(f"{name}: broken front matter ({exc.__class__.__name__})") from None
+
+
+def parse_page(path: Path, max_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> Page:
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise CorpusError(f"{path.name}: {size:,} bytes, over the page size limit of {max_bytes:,} "
+                              "(ASSISTANT_MAX_PAGE_BYTES); split the page")
+        text = path.read_text(encoding="utf-8").removeprefix(BYTE_ORDER_MARK).replace("\r\n", "\n")
     except (OSError, UnicodeDecodeError) as exc:
         raise CorpusError(f"{path.name}: unreadable ({exc})") from None
+    if bad := CONTROL.search(text):
+        line = text.count("\n", 0, bad.start()) + 1
+        raise CorpusError(f"{path.name}: control character U+{ord(bad.group()):04X} on line {line} (binary data or "
+                          "a terminal escape sequence); remove it")
     match = FRONT_MATTER.match(text)
     if not match:
         raise CorpusError(f"{path.name}: no front matter (a '---' block with title, slug, ...)")
-    try:
-        front = yaml.safe_load(match.group(1)) or {}
-    except yaml.YAMLError as exc:
-        raise CorpusError(f"{path.name}: broken front matter ({exc.__class__.__name__})") from None
+    front = _front_matter(path.name, match.group(1)) or {}
     if not isinstance(front, dict):
         raise CorpusError(f"{path.name}: front matter is not a mapping")
     body = text[match.end():].strip()
     if not body:
         raise CorpusError(f"{path.name}: no text")
-    front = {k: (str(v) if v is not None else None) for k, v in front.items()}
+    front = {str(k): (str(v) if v is not None else None) for k, v in front.items()}
+    if front.get("source_url") and not str(front["source_url"]).startswith(("http://", "https://")):
+        raise CorpusError(f"{path.name}: source_url must be an http:// or https:// address")
     try:
         return Page(**front, body=body + "\n", path=str(path))  # type: ignore[arg-type]
     except ValidationError as exc:
@@ -57,7 +85,7 @@ def parse_page(path: Path) -> Page:
         raise CorpusError(f"{path.name}: front matter field {err['loc'][0]!r}: {err['msg']}") from None
 
 
-def load_pages(corpus_dir: Path) -> tuple[list[Page], list[str]]:
+def load_pages(corpus_dir: Path, max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> tuple[list[Page], list[str]]:
     """All parseable pages, sorted by slug, and one problem line per skipped file."""
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder not found: {corpus_dir}")
@@ -67,7 +95,7 @@ def load_pages(corpus_dir: Path) -> tuple[list[Page], list[str]]:
         if path.name.lower() == "readme.md":
             continue
         try:
-            pages.append(parse_page(path))
+            pages.append(parse_page(path, max_page_bytes))
         except CorpusError as exc:
             problems.append(str(exc))
     seen: set[str] = set()

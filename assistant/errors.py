@@ -6,7 +6,7 @@
      ├── IndexNotBuilt           no complete index yet (says how to build it)
      ├── IndexUnavailable        the index is there but can't be reached (Chroma server down)
      ├── EmbedderMismatch        the index was built by another embedding model than the one asking
-     ├── InvalidQuestion         empty, too long, or binary/control-character input
+     ├── InvalidQuestion         empty or invisible-only, too long, control or direction characters, not UTF-8
      ├── RuleBookError           corpus/rules.yaml or concepts.yaml is malformed or contradicts itself
      ├── RuleSourceMissing       a rule's page section or quote is no longer in the index (names the rule)
      ├── EvalSetError            an eval case file is malformed (names file, case and key)

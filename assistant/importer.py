@@ -5,6 +5,10 @@ boxes), repairs broken characters, turns bullets into Markdown lists, recovers h
 marks places where the export lost content (a list announced by a trailing colon that never
 comes, a section whose body was a screenshot).
 
+Exports are data from anywhere: active HTML (script, iframe, object, embed and similar elements,
+on* event handlers, script: URLs) is removed, whether the export is HTML or text that carries
+tags, so an imported page can never run anything where it is shown.
+
 What it must never do: reword policy text. Every kept line is the export's own wording; only
 whitespace, bullet glyphs and broken characters change. Heuristics fall short on some pages, so
 the committed `corpus/*.md` may carry hand corrections on top of this output.
@@ -37,6 +41,27 @@ BROKEN_CHARS = {
     "â€\x9d": "”",
     "â€“": "–",
 }
+
+
+ACTIVE = r"(?:script|iframe|frame|frameset|object|embed|applet|style|noscript|template|svg|math|base|meta|link|form)"
+ACTIVE_ELEMENT = re.compile(rf"<\s*({ACTIVE})\b[^>]*>.*?<\s*/\s*\1\s*>", re.IGNORECASE | re.DOTALL)
+ACTIVE_TAG = re.compile(rf"<\s*/?\s*{ACTIVE}\b[^>]*>?", re.IGNORECASE)  # one left unclosed or unopened
+TAG = re.compile(r"<\s*[a-zA-Z][^>]*>")
+EVENT_HANDLER = re.compile(r"""\s+on[a-z]+\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)""", re.IGNORECASE)
+SCRIPT_URL = re.compile(r"\b(?:java|vb|live)script\s*:|\bdata\s*:\s*text/html", re.IGNORECASE)
+STRIP_ROUNDS = 5  # nested or re-formed tags ("<scr<script>ipt>") are peeled in a few rounds
+
+
+def strip_active_html(text: str) -> str:
+    """The text without anything a browser would run; ordinary tags and all words stay."""
+    for _ in range(STRIP_ROUNDS):
+        stripped = ACTIVE_TAG.sub("", ACTIVE_ELEMENT.sub("", text))
+        stripped = TAG.sub(lambda m: EVENT_HANDLER.sub("", m.group()), stripped)
+        stripped = SCRIPT_URL.sub("blocked:", stripped)
+        if stripped == text:
+            break
+        text = stripped
+    return text
 
 
 def repair(text: str) -> str:
@@ -100,8 +125,8 @@ def read_export(path: Path) -> list[str]:
         parser._flush()
         lines = parser.lines
     else:
-        lines = text.splitlines()
-    lines = [repair(html.unescape(line)).rstrip() for line in lines]
+        lines = strip_active_html(text).splitlines()
+    lines = [strip_active_html(repair(html.unescape(line))).rstrip() for line in lines]
     if not any(line.strip() for line in lines):
         raise CorpusError(f"{path}: no text")
     return lines

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant import store
+from assistant import instructions, store
 from assistant.chunking import chunk_page, embedding_text
 from assistant.config import Settings
 from assistant.corpus import load_pages
@@ -38,6 +38,7 @@ class IngestReport:
         ("added", "removed", "unchanged"), 0))
     embedded: int = 0
     problems: list[str] = field(default_factory=list)
+    flagged: list[str] = field(default_factory=list)  # pages held back for instruction-like text
     seconds: float = 0.0
     generation: str = ""
     changed: bool = False
@@ -47,6 +48,7 @@ class IngestReport:
     def lines(self) -> list[str]:
         p, c = self.pages, self.chunks
         out = [f"skipped: {problem}" for problem in self.problems]
+        out += [f"flagged, not indexed: {flag}" for flag in self.flagged]
         if self.model_changed:
             out.append(f"re-embedding everything: {self.model_changed}")
         out.append("pages:  " + ", ".join(f"{v} {k}" for k, v in p.items()))
@@ -56,7 +58,7 @@ class IngestReport:
 
 
 def page_hash(page: Page) -> str:
-    return hashlib.sha256(page.model_dump_json(exclude={"path"}).encode()).hexdigest()[:16]
+    return hashlib.sha256(page.model_dump_json(exclude={"path", "reviewed_instructions"}).encode()).hexdigest()[:16]
 
 
 def _batches(items: list[Any], size: int = BATCH) -> Iterator[list[Any]]:
@@ -76,7 +78,9 @@ def ingest(settings: Settings, embedder: Embedder, corpus_dir: Path | None = Non
            rebuild: bool = False, progress: bool = False, client: store.ChromaClient | None = None) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
-    pages, report.problems = load_pages(corpus_dir or settings.corpus_dir)
+    pages, report.problems = load_pages(corpus_dir or settings.corpus_dir, settings.max_page_bytes)
+    pages, flags = instructions.hold_back(pages, corpus_dir or settings.corpus_dir)
+    report.flagged = [f.line() for f in flags]
     if not pages:
         raise CorpusError(f"no usable pages in {corpus_dir or settings.corpus_dir}")
     digests = {p.slug: page_hash(p) for p in pages}

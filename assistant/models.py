@@ -26,6 +26,9 @@ class Page(Frozen):
     source_url: str | None = None
     body: str
     path: str = ""
+    # Set by the page's owner after checking a page flagged at ingest for instruction-like text or
+    # text contradicting a rule (assistant/instructions.py); until then it is not indexed.
+    reviewed_instructions: bool = False
 
 
 class Chunk(Frozen):

@@ -9,23 +9,46 @@ slots across turns (assistant/rules/conversation.py). Must never consult the ind
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 
 from assistant.errors import InvalidQuestion
 from assistant.models import Question
 
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+# C0 controls (but tab and line breaks), DEL, C1 controls and U+FFFD (what undecodable bytes become):
+# binary data or terminal escape sequences, never part of a question.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
+# Embeddings, overrides and isolates reorder how the text is shown (a "Trojan Source" trick) and
+# have no use in a typed question; the plain direction marks (U+200E/F) do, in right-to-left text.
+BIDI_CONTROL = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+# Characters that show nothing although neither whitespace nor format characters (category Cf).
+BLANK_LETTERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
 
 
-def validate(question: object, history: Sequence[object], max_chars: int) -> None:
+def is_blank(text: str) -> bool:
+    """Nothing a reader could see: whitespace, zero-width and other format characters only."""
+    return all(ch.isspace() or ch in BLANK_LETTERS or unicodedata.category(ch) == "Cf" for ch in text)
+
+
+def validate(question: object, history: Sequence[object], max_chars: int, max_turns: int = 50) -> None:
+    if isinstance(history, str | bytes) or not isinstance(history, Sequence):
+        raise InvalidQuestion("history is not a list of earlier turns")
+    if len(history) > max_turns:
+        raise InvalidQuestion(f"history has {len(history)} turns; the limit is {max_turns}")
     for label, text in [("question", question)] + [(f"history turn {i + 1}", h) for i, h in enumerate(history)]:
         if not isinstance(text, str):
             raise InvalidQuestion(f"{label} is not text")
-        if CONTROL.search(text):
-            raise InvalidQuestion(f"{label} contains control characters or binary data")
         if len(text) > max_chars:
             raise InvalidQuestion(f"{label} is {len(text)} characters long; the limit is {max_chars}")
-    if not str(question).strip():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: undecodable bytes on the command line become these
+            raise InvalidQuestion(f"{label} is not valid text (undecodable bytes or a lone surrogate)") from None
+        if CONTROL.search(text):
+            raise InvalidQuestion(f"{label} contains control characters or binary data")
+        if BIDI_CONTROL.search(text):
+            raise InvalidQuestion(f"{label} contains invisible text-direction controls")
+    if is_blank(str(question)):
         raise InvalidQuestion("question is empty")
 
 
@@ -44,9 +67,9 @@ def search_text(question: str, history: Sequence[str]) -> str:
 
 
 def make_question(text: str, history: Sequence[str] = (), business: str | None = None,
-                  max_chars: int = 2000) -> Question:
+                  max_chars: int = 2000, max_turns: int = 50) -> Question:
     """The validated question; raises `InvalidQuestion` on unusable input."""
-    validate(text, history, max_chars)
+    validate(text, history, max_chars, max_turns)
     clean = " ".join(text.split())
     return Question(text=clean, history=tuple(history), business=business or None,
                     search_text=search_text(clean, history))

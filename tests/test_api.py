@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant import cli
-from assistant.api import MAX_BODY_BYTES, MAX_HISTORY_TURNS, create_app
+from assistant.api import MAX_BODY_BYTES, create_app
 from assistant.asklog import AskLog
 from assistant.chain import Chain
 from assistant.config import PROJECT_ROOT, Settings, load_settings
@@ -104,7 +104,7 @@ def test_ask_answers_as_the_cli_does(question: str, history: list[str], client: 
     ({}, "question: Field required"),
     ({"question": "fine", "history": "earlier turn"}, "history: Input should be a valid list"),
     ({"question": "fine", "history": [1]}, "history.0: Input should be a valid string"),
-    ({"question": "fine", "history": ["t"] * (MAX_HISTORY_TURNS + 1)}, "history: List should have at most"),
+    ({"question": "fine", "history": ["t"] * 51}, "history has 51 turns; the limit is 50"),  # ASSISTANT_MAX_HISTORY_TURNS
     ({"question": "fine", "business": 3}, "business: Input should be a valid string"),
     ({"question": "fine", "business": "plumbing"}, "no page belongs to business 'plumbing'"),
     ({"question": "fine", "temperature": 0.2}, "temperature: Extra inputs are not permitted"),

@@ -34,7 +34,7 @@ def test_ranks_come_from_the_raw_pages_top_four(tmp_path: Path) -> None:
   expect: {sources_any: [on no page]}
 - id: rule-only
   question: settle for half?
-  expect: {guardrails: [no-settlement-term]}
+  expect: {guardrails: [banned-term]}
 """)])
     ranks = naive_ranks(evidence_of(cases), FakeEmbeddings(), raw_pages(tmp_path))
     assert ranks.unavailable == "" and ranks.chunks == 2

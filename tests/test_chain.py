@@ -125,6 +125,11 @@ def test_a_page_that_no_longer_says_what_a_rule_enforces_stops_the_start(setting
     page = corpus_copy / "client-courtesy-credits.md"
     page.write_text(page.read_text().replace("up to $35", "up to $50"))
     embedder = FakeEmbeddings()
+    # Ingest holds the page back first (it permits more than the rule's cap) ...
+    assert any("client-courtesy-credits.md: permits what rule credit-cap would escalate" in f
+               for f in ingest(settings, embedder).flagged)
+    # ... and once its owner has looked and let it in, the rule names what the page no longer says.
+    page.write_text(page.read_text().replace("---\n", "---\nreviewed_instructions: true\n", 1))
     ingest(settings, embedder)
     with pytest.raises(RuleSourceMissing, match=r"credit-cap: client-courtesy-credits / .* no longer says .*\$35") as err:
         Chain(settings, embedder=embedder).warm_up()

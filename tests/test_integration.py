@@ -25,8 +25,8 @@ from tests.servers import free_port, wait_for_port
 pytestmark = pytest.mark.integration
 
 RULE_QUESTIONS = [
-    pytest.param("Can I offer the client a settlement to close the account?", "no-settlement-term", "deny",
-                 id="no-settlement-term"),
+    pytest.param("Can I offer the client a settlement to close the account?", "banned-term", "deny",
+                 id="banned-term"),
     pytest.param("client failed a blow and paid the reset fee, can I refund it?", "reset-refund", "deny",
                  id="reset-refund"),
     pytest.param("Can I give a West Virginia client a $20 credit?", "wv-no-credit", "deny", id="wv-no-credit"),

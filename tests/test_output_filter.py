@@ -4,6 +4,7 @@ and a table), and ordinary text passes untouched."""
 from __future__ import annotations
 
 import unicodedata
+from urllib.parse import unquote
 
 import pytest
 from hypothesis import given, settings
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from assistant import links, output_filter, rules
 from assistant.errors import InvalidQuestion
-from assistant.models import Answer
+from assistant.models import Answer, Citation, CitationSource, Verdict
 from assistant.output_filter import BANNED, scrub
 from assistant.present import answer_text
 from assistant.question import make_question
@@ -84,3 +85,62 @@ def test_scrub_removes_every_spelling(text: str) -> None:
 def test_scrub_leaves_ordinary_text_alone() -> None:
     text = "If a client would like to settle their balance in a payment plan, transfer to ART. $35 [1]"
     assert scrub(text) == text
+
+
+def _every_field_answer(term: str) -> Answer:
+    source = CitationSource(page=f"{term}-faq", section=f"When a {term} comes up", anchor=f"when-a-{term}-comes-up")
+    quote = Citation(n=1, page=f"{term}-faq", section=f"{term} talk", anchor=f"{term}-talk", page_title=f"The {term} FAQ",
+                     quote=f"We should not use the term “{term}” with our clients.", also_in=[source],
+                     source_url=f"https://wiki.example/{term}-faq")
+    verdict = Verdict(rule=f"no-{term}", action="deny", message=f"No {term}.", citation=source)
+    return Answer(question=f"can I offer a {term}?", answer=f"A {term}. [1]", abstained=False, citations=[quote],
+                  guardrails=[verdict], see_also=[source])
+
+
+@pytest.mark.parametrize("term", ["settlement", "Settlements", "SETTLE-MENT", "s e t t l e m e n t", "sеttlement",
+                                  "ｓｅｔｔｌｅｍｅｎｔ", "se\u200bttlement", "settl3ment"])
+def test_every_field_an_agent_is_shown_is_scrubbed(term: str) -> None:
+    answer = output_filter.apply(links.attach(_every_field_answer(term), "http://ui"))
+    dumped = answer.model_dump(mode="json")
+    dumped.pop("question")
+    strings: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            for inner in value.values():
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+        elif isinstance(value, str):
+            strings.append(value)
+
+    walk(dumped)
+    leaked = [s for s in strings if BANNED in skeleton(unquote(unquote(s)))]
+    assert leaked == []
+    assert answer.citations[0].quote == "We should not use the term “[restricted term]” with our clients."
+    assert answer.citations[0].page_title == "The [restricted term] FAQ" and answer.guardrails[0].rule == "no-[restricted term]"
+    assert answer.question == f"can I offer a {term}?"  # the agent's own words, echoed as asked
+
+
+@pytest.mark.parametrize("url", [
+    "http://ui/page_viewer?page=x&hl=a%20settlement%20offer", "http://ui/page_viewer?page=x&hl=a+settlement+offer",
+    "http://ui/page_viewer?page=x&hl=a%2520settlement", "http://ui/page_viewer?page=x&hl=%73ettlement",
+    "http://ui/page_viewer?page=x&hl=%2573ettlement", "https://wiki.example/settlement-faq#settlement-talk",
+    "http://ui/page_viewer?page=x&hl=SETTLEMENTS", "http://ui/page_viewer?page=x&hl=%D1%95ettlement",
+], ids=["percent", "plus", "double", "encoded-letter", "double-encoded-letter", "path-fragment", "caps", "homoglyph"])
+def test_links_are_scrubbed_in_decoded_form(url: str) -> None:
+    clean = output_filter.scrub_url(url)
+    assert BANNED not in skeleton(unquote(unquote(unquote(clean))))
+    assert clean == "" or "restricted" in unquote(clean)
+
+
+def test_a_link_whose_host_carries_the_term_is_dropped() -> None:
+    assert output_filter.scrub_url("https://settlement.example/page") == ""
+
+
+def test_the_viewer_finds_a_redacted_quote_in_the_page() -> None:
+    page = "- We should not use the term “Settlement” with our clients. A settlement conversation is for ART."
+    quote = output_filter.scrub("We should not use the term “Settlement” with our clients. A settlement conversation")
+    found = output_filter.redacted_pattern(quote).search(page)
+    assert found and found.group() == page[2:page.index(" is for")]

@@ -53,7 +53,7 @@ def save_comment(i: int) -> None:
 def render_answer(i: int, msg: dict) -> None:  # type: ignore[type-arg]
     answer = msg["answer"]
     for v in answer["guardrails"]:
-        BANNER[v["action"]](f"**{v['action'].upper()} · {v['rule']}** — {md(v['message'])} "
+        BANNER[v["action"]](f"**{v['action'].upper()} · {md(v['rule'])}** — {md(v['message'])} "
                             f"[Rule source]({local_link(v['citation']['url'])})", icon=ICON[v["action"]])
     body = answer["answer"]  # the banners above carry the verdicts; the body never repeats them
     if answer["abstained"]:
@@ -69,7 +69,8 @@ def render_answer(i: int, msg: dict) -> None:  # type: ignore[type-arg]
             st.markdown("> " + md(c["quote"]).replace("\n", "\n> "))
             st.markdown(f"[Open the source section]({local_link(c['url'])})")
             for other in c.get("also_in", []):
-                st.caption(f"Same text also on: [{other['page']} — {other['section']}]({local_link(other['url'])})")
+                st.caption(f"Same text also on: [{md(other['page'])} — {md(other['section'])}]"
+                           f"({local_link(other['url'])})")
     cols = st.columns([1, 4])
     with cols[0]:
         st.feedback("thumbs", key=f"rating-{i}", on_change=save_rating, args=(i,))

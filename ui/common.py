@@ -67,8 +67,11 @@ def record_ask(answer: Answer, history: list[str]) -> int | None:
 
 
 def md(text: str) -> str:
-    """Plain text to Markdown: `$` would start LaTeX and `*`/`_` emphasis in Streamlit."""
-    return re.sub(r"([$*_`#|<>~])", r"\\\1", text)
+    """Plain text to Markdown that shows it as typed: `$` would start LaTeX, `*`/`_` emphasis, `<` HTML,
+    `[...](...)` a link and `![...](...)` an image fetched from anywhere (an agent's question, a page's
+    words); "://" and "www." would be linked by themselves."""
+    text = re.sub(r"([\\$*_`#|<>~\[\]!])", r"\\\1", text)
+    return text.replace("://", ":\\/\\/").replace("www.", "www\\.")
 
 
 def local_link(url: str) -> str:

@@ -17,7 +17,7 @@ from assistant.rules import DEFAULT_FOLDER, Engine, default_book, evaluate, load
 from assistant.rules.vote import ExampleVote
 
 P = pytest.param
-SEVEN = {"no-settlement-term", "reset-refund", "wv-no-credit", "credit-cap", "unassessed-fee", "art-no-disputes",
+SEVEN = {"banned-term", "reset-refund", "wv-no-credit", "credit-cap", "unassessed-fee", "art-no-disputes",
          "collections-contact"}
 
 
