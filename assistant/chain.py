@@ -12,16 +12,18 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from functools import cached_property
 
 from assistant import answer as composer
 from assistant import links, output_filter, rules
 from assistant.config import Settings
 from assistant.embeddings import Embedder, get_embedder
-from assistant.errors import ConfigError, InvalidQuestion
+from assistant.errors import ConfigError, CorpusError, GenerationGone, InvalidQuestion
+from assistant.health.freshness import due_dates, mark_overdue
 from assistant.models import Answer, Draft, Passage, Question, Timings
 from assistant.question import make_question
-from assistant.retrieve import HybridSearch
+from assistant.retrieve import HybridSearch, Snapshot
 from assistant.store import ChromaClient
 
 Composer = Callable[[Question, list[Passage], Settings], Draft]
@@ -48,6 +50,7 @@ class Chain:
         self._client = client
         self.compose = compose
         self._checked_generation: str | None = None  # the index generation the rules were checked against
+        self._review_due: dict[str, date] = {}  # page slug -> review due date, read with each new generation
         # Several threads ask on one Chain: the heavy resources are built, and the rules checked, once.
         self._lock = threading.RLock()
 
@@ -77,16 +80,40 @@ class Chain:
                 if problem := unknown_business(self.settings.business, snapshot.businesses):
                     raise ConfigError(f"ASSISTANT_BUSINESS: {problem}")
                 engine.warm_up()
+                self._review_due = self._read_review_dates()
                 self._checked_generation = snapshot.generation
             self.search.embedder.embed_query("warm up")
 
+    def _read_review_dates(self) -> dict[str, date]:
+        """Review due dates from the pages' front matter (the corpus folder is their source).
+        Without a readable corpus there is no badge: freshness must never stop an answer."""
+        from assistant.corpus import load_pages
+
+        try:
+            pages, _ = load_pages(self.settings.corpus_dir)
+        except CorpusError:
+            return {}
+        return due_dates(pages, self.settings.review_every_days)
+
     def ask(self, question: str, history: list[str] | None = None, business: str | None = None) -> Answer:
         """Answer one question. `business` (else the `business` setting) restricts the answer to
-        that line of business's pages; without either, the best passage's business is used."""
+        that line of business's pages; without either, the best passage's business is used.
+
+        An index generation removed mid-question (another ingest replaced it and its grace period is
+        over) is not the asker's problem: the pointer is read again and the question asked once more."""
         started = time.perf_counter()
         asked = make_question(question, list(history or []), business or self.settings.business,
                               self.settings.max_question_chars, self.settings.max_history_turns)
-        snapshot = self.search.snapshot  # one pointer check per ask
+        snapshot = None
+        try:
+            snapshot = self.search.snapshot  # one pointer check per ask
+            return self._answer(question, asked, business, started, snapshot)
+        except GenerationGone:
+            self.search.reload(snapshot.generation if snapshot else None)
+            return self._answer(question, asked, business, started, self.search.snapshot)
+
+    def _answer(self, question: str, asked: Question, business: str | None, started: float,
+                snapshot: Snapshot) -> Answer:
         if snapshot.generation != self._checked_generation:
             self.warm_up()
         if problem := unknown_business(business, snapshot.businesses):
@@ -98,7 +125,9 @@ class Chain:
         t2 = time.perf_counter()
         result = Answer(question=question, answer=draft.answer, abstained=draft.abstained,
                         citations=draft.citations, guardrails=self.rule_engine.evaluate(asked), see_also=draft.see_also)
-        result = output_filter.apply(links.attach(result, self.settings.ui_base_url))
+        result = links.attach(result, self.settings.ui_base_url)
+        result = mark_overdue(result, self._review_due, datetime.now(UTC).date())
+        result = output_filter.apply(result)
         t3 = time.perf_counter()
         return result.model_copy(update={"timings_ms": Timings(
             retrieve=(t1 - t0) * MS, answer=(t2 - t1) * MS, guard=(t3 - t2) * MS, total=(t3 - started) * MS)})

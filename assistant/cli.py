@@ -1,16 +1,32 @@
-"""Command line: thin. Parse arguments, call the library, print. Errors: one line, exit 2."""
+"""Command line: thin. Parse arguments, call the library, print.
+
+Every failure is one line on stderr and an exit status, mapped from the error's class in one place
+(`EXIT_CODES`; the statuses follow sysexits.h where one fits). A reader that goes away (`ask … |
+head`) ends the command quietly, as it would any Unix filter.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from assistant.embeddings import offline_environment
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, IndexUnavailable, IngestRunning, StoreUnusable
 
 EXIT_USAGE = 2
+# The most specific class wins (checked in this order); anything else of ours is EXIT_USAGE.
+EXIT_CODES: list[tuple[type[AssistantError], int]] = [
+    (IngestRunning, 75),     # EX_TEMPFAIL: another ingest holds the index; try again when it is done
+    (IndexUnavailable, 69),  # EX_UNAVAILABLE: the Chroma server is down, slow or not Chroma
+    (StoreUnusable, 74),     # EX_IOERR: the data dir is read-only, full, uncreatable, or the store corrupt
+]
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what the shell reports for any filter whose reader went away
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,6 +68,12 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--port", type=int, default=8000)
     srv.add_argument("--workers", type=int, default=1,
                      help="processes sharing the port, each with its own loaded index and model")
+    health = sub.add_parser("health", help="knowledge health for page owners: conflicting facts, duplicates, gaps, "
+                                           "overdue reviews, the knowledge-gap queue, usage")
+    health.add_argument("--format", choices=["json", "md", "html"], default="md")
+    health.add_argument("--out", type=Path, default=None, help="write the report here (default: print it)")
+    health.add_argument("--corpus", type=Path, default=None, help="the pages (default: ASSISTANT_CORPUS_DIR)")
+    health.add_argument("--today", default=None, help="the day to judge freshness on, YYYY-MM-DD (default: today, UTC)")
 
     sub.add_parser("status", help="is the index built? prints its generation and the embedder that built it")
 
@@ -62,17 +84,34 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def exit_code(error: AssistantError) -> int:
+    return next((code for kind, code in EXIT_CODES if isinstance(error, kind)), EXIT_USAGE)
+
+
+def main(argv: list[str] | None = None, make_embedder: Callable[[Any], Any] | None = None) -> int:
+    """`make_embedder(settings)` is the embedding model's factory (default: the configured model);
+    tests pass one that returns `FakeEmbeddings`, to run the real CLI in a real process cheaply."""
     offline_environment()  # before anything imports transformers
     args = _parser().parse_args(argv)
+    args.make_embedder = make_embedder
     try:
         return COMMANDS[args.command](args)
     except AssistantError as exc:
         print(f"error: {_one_line(str(exc))}", file=sys.stderr)
-        return EXIT_USAGE
+        return exit_code(exc)
     except KeyboardInterrupt:
         print("interrupted; the last complete index is still in use", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # Nobody reads any more; Python would still try to flush stdout at exit and print a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _embedder(args: argparse.Namespace, settings: Any) -> Any:
+    from assistant.embeddings import get_embedder
+
+    return (args.make_embedder or get_embedder)(settings)
 
 
 def _one_line(text: str) -> str:
@@ -105,12 +144,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from assistant.embeddings import get_embedder
     from assistant.ingest import ingest
     from assistant.present import terminal_safe
 
     settings = _settings()
-    report = ingest(settings, get_embedder(settings), args.corpus, args.rebuild,
+    report = ingest(settings, _embedder(args, settings), args.corpus, args.rebuild,
                     progress=sys.stderr.isatty())
     print(terminal_safe("\n".join(report.lines())))
     return 0
@@ -125,8 +163,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     validate(args.question, args.history, settings.max_question_chars, settings.max_history_turns)
     from assistant.chain import Chain
 
-    result = Chain(settings).ask(args.question, args.history, args.business)
-    print(json_text(result) if args.json else terminal_text(result))
+    result = Chain(settings, embedder=_embedder(args, settings)).ask(args.question, args.history, args.business)
+    print(json_text(result) if args.json else terminal_text(result), flush=True)
     return 0
 
 
@@ -200,6 +238,42 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_health(args: argparse.Namespace) -> int:
+    from datetime import UTC, date, datetime
+
+    from assistant.corpus import load_pages
+    from assistant.embeddings import get_embedder
+    from assistant.health import build_report, report_html, report_json, report_markdown
+    from assistant.health.activity import read_activity
+    from assistant.health.gap_queue import threshold_for
+    from assistant.health.sections import index_section_vectors
+
+    settings = _settings()
+    try:
+        today = date.fromisoformat(args.today) if args.today else datetime.now(UTC).date()
+    except ValueError:
+        raise AssistantError(f"--today: {args.today!r} is not a YYYY-MM-DD date") from None
+    pages, problems = load_pages(args.corpus or settings.corpus_dir)
+    for problem in problems:
+        print(f"skipped: {problem}", file=sys.stderr)
+    embedder = get_embedder(settings)
+    activity = read_activity(settings)
+    report = build_report(pages, embedder, today, settings.review_every_days, signals=activity.signals,
+                          counted_usage=activity.usage, resolutions=activity.resolutions,
+                          group_threshold=threshold_for(embedder.name, settings.embedding_backend),
+                          cache_dir=settings.data_dir / "vectors", ui_base_url=settings.ui_base_url,
+                          index_vectors=index_section_vectors(settings, embedder))
+    text = {"json": lambda: json.dumps(report_json(report), indent=2, ensure_ascii=False),
+            "md": lambda: report_markdown(report), "html": lambda: report_html(report)}[args.format]()
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        print(f"report: {args.out}")
+    else:
+        print(text)
+    return 0
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     from assistant import database
 
@@ -219,7 +293,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"import": cmd_import, "ingest": cmd_ingest, "ask": cmd_ask, "eval": cmd_eval, "status": cmd_status,
-            "serve": cmd_serve, "db": cmd_db}
+            "serve": cmd_serve, "db": cmd_db, "health": cmd_health}
 
 if __name__ == "__main__":
     sys.exit(main())

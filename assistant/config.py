@@ -44,6 +44,15 @@ class Settings(BaseSettings):
         "", description="sentence-transformers backend only: a local model folder; empty = the bundled all-MiniLM-L6-v2"
     )
     chroma_url: str = Field("", description="http://host:port of a Chroma server; empty = embedded")
+    chroma_connect_timeout: float = Field(5.0, gt=0, description="seconds to reach the Chroma server")
+    chroma_read_timeout: float = Field(30.0, gt=0, description="seconds to wait for any one Chroma server answer")
+    generation_grace_seconds: float = Field(
+        120.0, ge=0, description="how long a replaced index generation stays readable for apps still on it, and "
+                                 "how old an unpointed generation must be before an ingest removes it as an orphan"
+    )
+    ingest_lease_seconds: float = Field(
+        60.0, gt=1, description="server mode: the writer lease's lifetime, renewed while an ingest runs"
+    )
     collection_prefix: str = Field("sop", pattern=r"^[a-z][a-z0-9_-]{1,30}$")
     ui_base_url: str = Field("http://localhost:8501", description="where page-viewer links point")
     business: str = Field(
@@ -62,6 +71,11 @@ class Settings(BaseSettings):
                     "unset = the backend's calibrated value (docs/metrics.md)"
     )
     max_question_chars: int = Field(2000, ge=10)
+    review_every_days: int = Field(
+        365, ge=1, le=3650,
+        description="how often a page must be reviewed when its front matter sets no review_every; "
+                    "past updated + this, its citations carry a 'review overdue' badge"
+    )
     database_url: str | None = Field(
         None, description="SQLAlchemy URL of the database for everything the app writes (feedback, asks, "
                           "gap resolutions); unset = the SQLite file <data_dir>/assistant.db. "

@@ -1,10 +1,14 @@
 """The assistant's small error tree.
 
-    AssistantError               anything the CLI turns into one line and exit status 2
+    AssistantError               anything the CLI turns into one line and an exit status (cli.EXIT_CODES)
      ├── ConfigError             a setting has an unusable value (names the setting)
      ├── CorpusError             a corpus or raw page file cannot be read or parsed
      ├── IndexNotBuilt           no complete index yet (says how to build it)
-     ├── IndexUnavailable        the index is there but can't be reached (Chroma server down)
+     ├── IndexUnavailable        the index is there but can't be reached (Chroma server down, slow, not Chroma)
+     │    └── GenerationGone     the generation being read was removed (another ingest replaced it)
+     ├── StoreUnusable           the embedded store can't be written or read (read-only, full, uncreatable)
+     │    └── StoreCorrupt       the embedded store's files are damaged (`ingest --rebuild` builds a fresh one)
+     ├── IngestRunning           another ingest holds the writer lock (or the server's writer lease)
      ├── EmbedderMismatch        the index was built by another embedding model than the one asking
      ├── InvalidQuestion         empty or invisible-only, too long, control or direction characters, not UTF-8
      ├── RuleBookError           corpus/rules.yaml or concepts.yaml is malformed or contradicts itself
@@ -36,6 +40,22 @@ class IndexNotBuilt(AssistantError):
 
 
 class IndexUnavailable(AssistantError):
+    pass
+
+
+class GenerationGone(IndexUnavailable):
+    """Readers reload the pointer and retry once on this; only a second miss reaches the user."""
+
+
+class StoreUnusable(AssistantError):
+    pass
+
+
+class StoreCorrupt(StoreUnusable):
+    pass
+
+
+class IngestRunning(AssistantError):
     pass
 
 

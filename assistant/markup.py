@@ -46,3 +46,15 @@ def plain(text: str) -> str:
     text = LIST_ITEM.sub("", text)
     text = re.sub(r"\*{1,3}", "", text)
     return " ".join(text.split())
+
+
+REVIEW_INTERVAL = re.compile(r"^\s*(\d{1,4})\s*(day|week|month|year)?s?\s*$", re.IGNORECASE)
+DAYS_PER_UNIT = {"day": 1, "week": 7, "month": 30, "year": 365}
+
+
+def review_days(text: str) -> int:
+    """A page's `review_every` in days: "90", "90 days", "12 weeks", "6 months", "1 year"."""
+    match = REVIEW_INTERVAL.match(str(text))
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"{text!r} is not a review interval (write e.g. 90 days, 12 weeks, 6 months)")
+    return int(match.group(1)) * DAYS_PER_UNIT[(match.group(2) or "day").lower()]

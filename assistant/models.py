@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from assistant.markup import review_days
 
 
 class Frozen(BaseModel):
@@ -24,11 +26,24 @@ class Page(Frozen):
     source: str
     updated: str | None = None
     source_url: str | None = None
+    owner: str | None = None  # who keeps the page right; none is a gap the health report lists
+    review_every: str | None = None  # "90 days", "12 weeks", "6 months" or a day count
     body: str
     path: str = ""
     # Set by the page's owner after checking a page flagged at ingest for instruction-like text or
     # text contradicting a rule (assistant/instructions.py); until then it is not indexed.
     reviewed_instructions: bool = False
+
+    @field_validator("review_every")
+    @classmethod
+    def _review_interval(cls, value: str | None) -> str | None:
+        if value is not None:
+            review_days(value)  # raises ValueError naming the accepted shapes
+        return value
+
+    @property
+    def review_every_days(self) -> int | None:
+        return review_days(self.review_every) if self.review_every else None
 
 
 class Chunk(Frozen):
@@ -84,6 +99,7 @@ class Citation(CitationSource):
     updated: str | None = None
     page_title: str = ""
     also_in: list[CitationSource] = Field(default_factory=list)  # merged near-duplicates
+    review_overdue: bool = False  # the page is past its review date (updated + review interval)
 
 
 class Verdict(Frozen):

@@ -10,6 +10,7 @@ exists is reported by name and left out, never a silently dead label.
 
 from __future__ import annotations
 
+import logging
 from difflib import SequenceMatcher
 from pathlib import Path
 
@@ -17,11 +18,13 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from assistant.config import Settings
 from assistant.embeddings import Embedder
 from assistant.errors import CorpusError
 from assistant.text import fold, tokens
 from assistant.vector_cache import cached_vectors
 
+log = logging.getLogger(__name__)
 BANK_FILE = "questions.yaml"
 # Two questions are near-duplicates when most of their content words are shared or their text is
 # mostly the same characters: then the bank would be answering the eval question for it.
@@ -88,16 +91,25 @@ class BankIndex:
         self.vectors = vectors
 
     @classmethod
-    def build(cls, entries: list[BankEntry], embedder: Embedder, cache_dir: Path | None = None) -> BankIndex:
+    def build(cls, entries: list[BankEntry], embedder: Embedder, cache_dir: Path | None = None,
+              kind: str = "bank") -> BankIndex:
         """Embed the bank once; with `cache_dir`, reuse the vectors while the bank and the model stay the same."""
         if not entries:
             return cls([], np.zeros((0, 0), dtype=np.float32))
         # Question against question: both sides embedded as queries (e5 models prefix queries and
         # passages differently; a bank question is a query, not a passage).
         questions = [e.question for e in entries]
-        vectors = cached_vectors(cache_dir, "bank", embedder.name, questions, lambda: np.asarray(
+        vectors = cached_vectors(cache_dir, kind, embedder.name, questions, lambda: np.asarray(
             [embedder.embed_query(q) for q in questions], dtype=np.float32))
         return cls(entries, vectors)
+
+    def extended(self, other: BankIndex) -> BankIndex:
+        """This bank and `other`'s entries together (the file's bank plus the trainers' resolved gaps)."""
+        if not other.entries:
+            return self
+        if not self.entries:
+            return other
+        return BankIndex(self.entries + other.entries, np.vstack([self.vectors, other.vectors]))
 
     def nearest_sections(self, query_vector: list[float], k: int) -> list[tuple[tuple[str, str], float]]:
         """(page, section) of the k nearest bank questions' sections, best first, each once."""
@@ -112,3 +124,45 @@ class BankIndex:
                 if len(ranked) == k:
                     break
         return list(ranked.items())
+
+
+def resolved_entries(covered: list[tuple[str, str, str]], section_of: dict[tuple[str, str], str],
+                     guarded: list[str]) -> tuple[list[BankEntry], list[str]]:
+    """Bank entries for the questions trainers resolved as "covered by page X § Y" (knowledge
+    health's gap queue), and one line per question left out: its section no longer exists, or it
+    is a near-duplicate of an eval question in `guarded` (the bank must never answer an eval
+    question for it, whoever typed it in)."""
+    entries, skipped = [], []
+    for question, page, anchor in covered:
+        section = section_of.get((page, anchor))
+        if section is None:
+            skipped.append(f"resolved gap: {page}#{anchor} no longer exists ({question!r})")
+        elif any(near_duplicate(question, q) for q in guarded):
+            skipped.append(f"resolved gap: {question!r} is a near-duplicate of an eval question; left out of the bank")
+        elif len(question.strip()) >= 3:
+            entries.append(BankEntry(question=question.strip(), page=page, section=section))
+    return entries, skipped
+
+
+def load_resolved(settings: Settings, section_of: dict[tuple[str, str], str]) -> list[BankEntry]:
+    """The "covered" gap resolutions from the database, as bank entries. The bank only helps
+    ranking: a database that can't be read costs these entries (logged), never an answer."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from assistant.database import open_database
+    from assistant.errors import AssistantError
+    from assistant.evals import gated_cases
+    from assistant.gap_resolutions import GapResolutions
+
+    try:
+        covered = GapResolutions(open_database(settings)).covered_questions()
+    except (AssistantError, SQLAlchemyError) as exc:
+        log.warning("resolved gaps not loaded into the question bank: %s", exc)
+        return []
+    if not covered:
+        return []
+    guarded = [q for c in gated_cases() for q in (c.question, *c.history)]
+    entries, skipped = resolved_entries(covered, section_of, guarded)
+    for line in skipped:
+        log.warning(line)
+    return entries

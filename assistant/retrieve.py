@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import bm25s
 import numpy as np
@@ -28,9 +28,9 @@ from assistant.acronyms import expand, find_acronyms
 from assistant.chunking import embedding_text
 from assistant.config import Settings
 from assistant.embeddings import Embedder
-from assistant.errors import EmbedderMismatch
+from assistant.errors import EmbedderMismatch, IndexNotBuilt
 from assistant.models import Chunk, Passage, Question, Source
-from assistant.question_bank import BankIndex, load_bank, split_stale
+from assistant.question_bank import BankIndex, load_bank, load_resolved, split_stale
 from assistant.text import tokens
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ class Snapshot:
     businesses: list[str]  # the distinct ones, sorted; computed once per snapshot, not per question
     bank: BankIndex  # the trainers' question bank, embedded with the same model
     section_chunks: dict[tuple[str, str], list[int]]  # (page, section) -> its chunks, in page order
+    file_bank: BankIndex | None = None  # the bank file's part of `bank` (the rest: resolved gaps)
 
 
 def load_snapshot(client: store.ChromaClient, settings: Settings, embedder: Embedder) -> Snapshot:
@@ -78,12 +79,24 @@ def load_snapshot(client: store.ChromaClient, settings: Settings, embedder: Embe
     entries, stale = split_stale(load_bank(settings.corpus_dir), set(section_chunks))
     for line in stale:
         log.warning(line)
-    bank = BankIndex.build(entries, embedder, cache_dir=settings.data_dir / "vectors")
+    file_bank = BankIndex.build(entries, embedder, cache_dir=settings.data_dir / "vectors")
+    bank = file_bank.extended(resolved_bank(settings, embedder, chunks))
     return Snapshot(generation=col.name, index=index, chunks=chunks, collection=col, bm25=bm25,
                     token_sets=[frozenset(tokens(c.text)) for c in chunks],
                     by_id={c.id: n for n, c in enumerate(chunks)}, acronyms=find_acronyms(texts),
                     business=np.array([c.business for c in chunks], dtype=object),
-                    businesses=sorted({c.business for c in chunks}), bank=bank, section_chunks=section_chunks)
+                    businesses=sorted({c.business for c in chunks}), bank=bank, section_chunks=section_chunks,
+                    file_bank=file_bank)
+
+
+def resolved_bank(settings: Settings, embedder: Embedder, chunks: list[Chunk]) -> BankIndex:
+    """The trainers' resolved gaps ("covered by page X § Y") as bank entries, embedded apart from
+    the file's bank so a new resolution never re-embeds the whole bank."""
+    section_of: dict[tuple[str, str], str] = {}
+    for c in chunks:
+        section_of.setdefault((c.page, c.anchor), c.section)
+    return BankIndex.build(load_resolved(settings, section_of), embedder, cache_dir=settings.data_dir / "vectors",
+                           kind="bank-resolved")
 
 
 class HybridSearch:
@@ -92,7 +105,9 @@ class HybridSearch:
     def __init__(self, settings: Settings, embedder: Embedder, client: store.ChromaClient | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
+        self._owns_client = client is None  # only a client of our own is replaced when the store's files are
         self.client = client or store.make_client(settings)
+        self._store_identity = store.store_identity(settings)
         self._snapshot: Snapshot | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
@@ -101,14 +116,40 @@ class HybridSearch:
     def snapshot(self) -> Snapshot:
         now = time.monotonic()
         with self._lock:
-            if self._snapshot is None:
-                self._snapshot = load_snapshot(self.client, self.settings, self.embedder)
+            if self._snapshot is None or now - self._checked > POINTER_CHECK_SECONDS:
+                self._refresh()
                 self._checked = now
-            elif now - self._checked > POINTER_CHECK_SECONDS:
-                self._checked = now
-                if store.active_generation(self.client, self.settings) != self._snapshot.generation:
-                    self._snapshot = load_snapshot(self.client, self.settings, self.embedder)
-            return self._snapshot
+            return self._snapshot  # type: ignore[return-value]  # _refresh loaded it or raised
+
+    def reload(self, stale: str | None = None) -> None:
+        """After `GenerationGone`: re-read the pointer now, unless another thread already moved off `stale`."""
+        with self._lock:
+            if self._snapshot is None or stale is None or self._snapshot.generation == stale:
+                self._snapshot = None
+                self._refresh()
+                self._checked = time.monotonic()
+
+    def _refresh(self) -> None:
+        """Follow the pointer, and the store's files: an embedded store deleted and rebuilt by another
+        process (or a corrupt one replaced) is other files, which the old client would go on reading."""
+        identity = store.store_identity(self.settings)
+        if self._owns_client and identity != self._store_identity:
+            self._snapshot = None
+            if identity is None:  # deleted and not rebuilt (yet): no client re-creates an empty one here
+                raise IndexNotBuilt(f"the index store {self.settings.index_dir} was removed")
+            self.client = store.make_client(self.settings, fresh=True)
+            self._store_identity = identity
+        if self._snapshot is None or store.active_generation(self.client, self.settings) != self._snapshot.generation:
+            self._snapshot = load_snapshot(self.client, self.settings, self.embedder)
+
+    def refresh_bank(self) -> None:
+        """Re-read the trainers' resolved gaps into the loaded snapshot's bank (after a resolution)."""
+        with self._lock:
+            snap = self._snapshot
+            if snap is None:
+                return
+            bank = (snap.file_bank or snap.bank).extended(resolved_bank(self.settings, self.embedder, snap.chunks))
+            self._snapshot = replace(snap, bank=bank)
 
     def use_snapshot(self, snapshot: Snapshot) -> None:
         """Search this snapshot until the index pointer moves (the calibration's leave-one-out bank)."""

@@ -12,19 +12,31 @@ records which embedder built the generation (its name and vector dimension): vec
 models are meaningless to compare, and MiniLM and e5 even share a dimension, so Chroma would not
 notice.
 
-Errors are narrow: no pointer yet is `IndexNotBuilt`; a server that can't be reached is
-`IndexUnavailable`; opening an index with another embedder than the one that built it is
-`EmbedderMismatch`. Anything else is a bug and is not caught here.
+Generations outlive the flip for a while: the pointer lists the generations it replaced and when
+(`retired`), and `removable_generations` spares those for `generation_grace_seconds`, so an app
+still reading one moves on at its next pointer check instead of failing; it also spares any
+generation started less than that long ago (another writer may still be filling it). Which writer
+may write at all is writer_lock.py's business.
+
+Errors are narrow: no pointer yet is `IndexNotBuilt`; a server that can't be reached, does not
+answer within the timeouts (chromadb itself has none) or is not Chroma is `IndexUnavailable`; a
+generation removed under a reader is `GenerationGone`; an embedded store that is read-only, full
+or uncreatable is `StoreUnusable` and a damaged one `StoreCorrupt`; opening an index with another
+embedder than the one that built it is `EmbedderMismatch`. Anything else is a bug and is not
+caught here.
 """
 
 from __future__ import annotations
 
+import calendar
+import json
 import re
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
@@ -33,7 +45,15 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 
 from assistant.config import Settings
 from assistant.embeddings import Embedder
-from assistant.errors import ConfigError, EmbedderMismatch, IndexNotBuilt, IndexUnavailable
+from assistant.errors import (
+    ConfigError,
+    EmbedderMismatch,
+    GenerationGone,
+    IndexNotBuilt,
+    IndexUnavailable,
+    StoreCorrupt,
+    StoreUnusable,
+)
 from assistant.models import Chunk
 
 POINTER_ID = "active"
@@ -57,6 +77,8 @@ class Collection(Protocol):
 
     def upsert(self, ids: list[str], *, documents: list[str], embeddings: list[Any],
                metadatas: list[dict[str, Any]]) -> None: ...
+
+    def delete(self, ids: list[str]) -> None: ...
 
     def query(self, *, query_embeddings: list[Any], n_results: int, include: list[str],
               where: dict[str, Any] | None = None) -> Any: ...
@@ -116,20 +138,66 @@ def chunk_from_record(chunk_id: str, text: str, meta: Mapping[str, Any]) -> Chun
 
 # -- the client and its failures ----------------------------------------------------------------------
 def _server_down(settings: Settings, exc: BaseException) -> IndexUnavailable:
+    import httpx
+
+    if isinstance(exc, httpx.TimeoutException):
+        limit = settings.chroma_connect_timeout if isinstance(exc, httpx.ConnectTimeout) else settings.chroma_read_timeout
+        return IndexUnavailable(f"the Chroma server at {settings.chroma_url} did not answer within {limit:g} s "
+                                "(ASSISTANT_CHROMA_CONNECT_TIMEOUT / ASSISTANT_CHROMA_READ_TIMEOUT); is it overloaded "
+                                "or is something else listening there?")
     return IndexUnavailable(f"the Chroma server at {settings.chroma_url} can't be reached "
                             f"({exc.__class__.__name__}: {str(exc)[:120]}); is `chroma run` up?")
 
 
+# SQLite's and the OS's words for a store that can't be used, and what to do about each.
+_STORE_PROBLEMS = (
+    (("file is not a database", "malformed", "database corrupt", "no such table"),
+     "is corrupt", "run `assistant ingest --rebuild` to build a fresh store beside it"),
+    (("readonly", "read-only", "permission denied", "unable to open database"),
+     "can't be written", "make it writable or set ASSISTANT_DATA_DIR to a writable folder"),
+    (("disk is full", "no space left", "file too large", "disk quota"),
+     "has no room left", "free disk space (old `chroma.corrupt-*` folders may go) and run the command again"),
+)
+
+
+def store_problem(settings: Settings, exc: BaseException) -> StoreUnusable | None:
+    """The one-line error for an embedded store that can't be used, or None when `exc` is something else."""
+    text = str(exc).lower()
+    for words, what, hint in _STORE_PROBLEMS:
+        if any(w in text for w in words):
+            error = StoreCorrupt if what == "is corrupt" else StoreUnusable
+            return error(f"the index store {settings.index_dir} {what} ({str(exc).strip()[:120]}); {hint}")
+    return None
+
+
 @contextmanager
 def reaching_server(settings: Settings) -> Iterator[None]:
-    """Connection failures of a Chroma server become `IndexUnavailable` (never "no index")."""
-    if not settings.chroma_url:  # embedded: there is no server, so nothing reads as an outage
-        yield
+    """Store failures become one line: an unreachable or slow server is `IndexUnavailable` (never "no
+    index"); an embedded store that is read-only, full or corrupt is `StoreUnusable` (never an outage);
+    a generation removed under a reader is `GenerationGone` (readers reload the pointer and retry)."""
+    from chromadb.errors import ChromaError, NotFoundError
+
+    if not settings.chroma_url:
+        try:
+            yield
+        except NotFoundError as exc:
+            raise GenerationGone(f"an index generation was removed while in use ({exc})") from None
+        except (ChromaError, OSError) as exc:
+            if (problem := store_problem(settings, exc)) is None:
+                raise
+            raise problem from None
         return
     import httpx
 
     try:
         yield
+    except NotFoundError as exc:
+        raise GenerationGone(f"an index generation was removed while in use ({exc})") from None
+    except ChromaError as exc:
+        # A server answers a query on a collection deleted mid-way with this instead of a 404.
+        if "missing metadata segment" not in str(exc).lower():
+            raise
+        raise GenerationGone(f"an index generation was removed while in use ({exc})") from None
     except (httpx.TransportError, ConnectionError) as exc:
         raise _server_down(settings, exc) from None
     except ValueError as exc:  # chromadb's HttpClient says "Could not connect" as a ValueError
@@ -138,20 +206,86 @@ def reaching_server(settings: Settings) -> Iterator[None]:
         raise _server_down(settings, exc) from None
 
 
-def make_client(settings: Settings) -> ChromaClient:
+def _check_server(settings: Settings, host: str, port: int) -> None:
+    """Ask the heartbeat with our timeouts before chromadb's client, which waits forever: a listener that
+    never answers, a closed port or a web server that is not Chroma each get their own line."""
+    import httpx
+
+    url = f"{'https' if settings.chroma_url.startswith('https') else 'http'}://{host}:{port}/api/v2/heartbeat"
+    timeout = httpx.Timeout(settings.chroma_read_timeout, connect=settings.chroma_connect_timeout)
+    with reaching_server(settings):
+        response = httpx.get(url, timeout=timeout)
+    try:
+        alive = response.status_code == 200 and "nanosecond heartbeat" in response.json()
+    except ValueError:
+        alive = False
+    if not alive:
+        raise IndexUnavailable(f"{settings.chroma_url} is not a Chroma server (GET /api/v2/heartbeat answered "
+                               f"HTTP {response.status_code}); check ASSISTANT_CHROMA_URL")
+
+
+def store_identity(settings: Settings) -> tuple[int, int] | None:
+    """Which files the embedded store is (device, inode of its SQLite file): it changes when the folder
+    is deleted and rebuilt, or a corrupt store is replaced, and a client of the old files must be
+    replaced. None in server mode, or when there is no store file."""
+    if settings.chroma_url:
+        return None
+    try:
+        stat = (settings.index_dir / "chroma.sqlite3").stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def forget_client(path: Path) -> None:
+    """Drop chromadb's per-process cached client of `path`: a new `PersistentClient` of the same path
+    would otherwise reuse it, with its SQLite handle on files that were deleted or replaced."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient._identifier_to_system.pop(str(path), None)
+
+
+def make_client(settings: Settings, path: Path | None = None, fresh: bool = False) -> ChromaClient:
+    """A client of the server, or of the embedded store at `path` (default: the data dir's); `fresh`
+    opens the files anew instead of reusing this process's cached client of that path."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
+        try:
+            port = url.port or 8000
+        except ValueError as exc:  # "Port out of range 0-65535"
+            raise ConfigError(f"ASSISTANT_CHROMA_URL: {exc} in {settings.chroma_url!r}") from None
         if not url.hostname:
             raise ConfigError(f"ASSISTANT_CHROMA_URL: no host in {settings.chroma_url!r}")
+        _check_server(settings, url.hostname, port)
         with reaching_server(settings):
-            return chromadb.HttpClient(host=url.hostname, port=url.port or 8000,
-                                       ssl=url.scheme == "https", settings=chroma_settings)
-    settings.index_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+            client = chromadb.HttpClient(host=url.hostname, port=port, ssl=url.scheme == "https",
+                                         settings=chroma_settings)
+        _set_timeouts(client, settings)
+        return client
+    path = path or settings.index_dir
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreUnusable(f"the data directory {path} can't be created ({exc.strerror or exc}); set "
+                            "ASSISTANT_DATA_DIR to a folder you can write") from None
+    if fresh:
+        forget_client(path)
+    with reaching_server(settings):
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def _set_timeouts(client: Any, settings: Settings) -> None:
+    """chromadb builds its HTTP session with no timeout at all and offers no setting for one, so a
+    server that stops answering would hang every caller; ours goes on its session. If chromadb
+    renames these internals this fails loudly (tests/test_reliability_store.py), never silently."""
+    import httpx
+
+    session = client._server._session  # chromadb.api.fastapi.FastAPI's httpx.Client
+    session.timeout = httpx.Timeout(settings.chroma_read_timeout, connect=settings.chroma_connect_timeout)
 
 
 def collection(client: ChromaClient, name: str, create: bool = False, embedder: Embedder | None = None) -> Collection:
@@ -168,6 +302,12 @@ def pointer_name(settings: Settings) -> str:
 
 def new_generation_name(settings: Settings) -> str:
     return f"{settings.collection_prefix}-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
+
+
+def generation_started(name: str) -> float:
+    """When the ingest that writes a generation started (its name's UTC stamp), as a Unix time."""
+    stamp = re.search(r"-(\d{14})-[0-9a-f]{6}$", name)
+    return float(calendar.timegm(time.strptime(stamp.group(1), "%Y%m%d%H%M%S"))) if stamp else 0.0
 
 
 def is_generation(settings: Settings, name: str) -> bool:
@@ -187,6 +327,8 @@ class IndexInfo:
     generation: str
     embedder: str  # the `Embedder.name` that built it; "" for an index built before this was recorded
     dimension: int  # 0 when not recorded
+    # Generations this pointer replaced, with when: apps may still read them for the grace period.
+    retired: Mapping[str, float] = field(default_factory=dict)
 
     def describe(self) -> str:
         if not self.embedder:
@@ -208,7 +350,7 @@ def active_index(client: ChromaClient, settings: Settings) -> IndexInfo | None:
         return None
     meta = got["metadatas"][0]
     return IndexInfo(generation=str(meta["collection"]), embedder=str(meta.get("embedder", "")),
-                     dimension=int(meta.get("dimension", 0)))
+                     dimension=int(meta.get("dimension", 0)), retired=json.loads(str(meta.get("retired") or "{}")))
 
 
 def active_generation(client: ChromaClient, settings: Settings) -> str | None:
@@ -218,10 +360,34 @@ def active_generation(client: ChromaClient, settings: Settings) -> str | None:
 
 
 def set_active_generation(client: ChromaClient, settings: Settings, name: str, embedder: str, dimension: int,
-                          meta: dict[str, Any]) -> None:
+                          meta: dict[str, Any], replaced: IndexInfo | None = None) -> None:
+    """Flip the pointer to `name`; the generation it `replaced` joins the retired ones (kept readable
+    for `generation_grace_seconds`, as are those retired less than that long ago)."""
+    now = time.time()
+    retired = {} if replaced is None else {
+        old: when for old, when in replaced.retired.items() if now - when < settings.generation_grace_seconds}
+    if replaced is not None and replaced.generation != name:
+        retired[replaced.generation] = now
     pointer = collection(client, pointer_name(settings), create=True)
     pointer.upsert(ids=[POINTER_ID], documents=[name], embeddings=[[0.0, 1.0]],
-                   metadatas=[{**meta, "collection": name, "embedder": embedder, "dimension": dimension}])
+                   metadatas=[{**meta, "collection": name, "embedder": embedder, "dimension": dimension,
+                               "retired": json.dumps(retired)}])
+
+
+def removable_generations(client: ChromaClient, settings: Settings, writing: str | None = None) -> list[str]:
+    """Generations no reader needs and no writer is filling: not pointed at, not retired within the
+    grace period, not `writing`, and started longer than the grace period ago. The last condition
+    keeps a generation that another writer is still filling (one that got past the writer lock's
+    race window, see writer_lock.py), as long as its ingest takes less than the grace period.
+    Computed from the pointer as it is now, so a generation flipped to a moment ago is never listed."""
+    now = time.time()
+    grace = settings.generation_grace_seconds
+    info = active_index(client, settings)
+    needed = {writing} if writing else set()
+    if info is not None:
+        needed |= {info.generation} | {old for old, when in info.retired.items() if now - when < grace}
+    return [name for name in generations(client, settings)
+            if name not in needed and now - generation_started(name) >= grace]
 
 
 def check_embedder(info: IndexInfo, embedder: Embedder) -> None:
@@ -237,8 +403,12 @@ def open_active(client: ChromaClient, settings: Settings, embedder: Embedder) ->
         raise IndexNotBuilt(f"data directory {settings.data_dir}" if not settings.chroma_url
                             else f"Chroma server {settings.chroma_url}")
     check_embedder(info, embedder)
-    with reaching_server(settings):
-        return collection(client, info.generation, embedder=embedder), info
+    try:
+        with reaching_server(settings):
+            return collection(client, info.generation, embedder=embedder), info
+    except GenerationGone:
+        raise GenerationGone(f"the index pointer names generation {info.generation}, which no longer exists; "
+                             "run `assistant ingest --rebuild`") from None
 
 
 def read_all(col: Collection, include: list[str], page_size: int | None = None) -> dict[str, list[Any]]:

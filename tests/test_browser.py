@@ -102,3 +102,33 @@ def test_ask_follow_citation_see_highlight_feedback_reaches_trainer(server: str,
     time.sleep(1)  # the grid paints its canvas after the element appears
     browser.save_screenshot(str(OUT / "3-trainer-feedback.png"))
     print(f"screenshots: {OUT}")
+
+
+
+
+def test_overdue_badge_and_knowledge_health_page(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    """A citation from the overdue page carries the badge, and the Knowledge health page shows the collections
+    e-mail conflict. Screenshots go to test-output/ (a run never rewrites the committed ones in docs/screenshots/,
+    which were taken by this test).
+    """
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    wait = WebDriverWait(browser, WAIT)
+    browser.get(server)
+    box = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid='stChatInputTextArea']")))
+    box.send_keys("Who do I email when a client in collections schedules service?", Keys.ENTER)
+    badge = wait.until(ec.visibility_of_element_located((By.XPATH, "//*[contains(text(), 'Review overdue')]")))
+    assert "Delinquent" in browser.page_source
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", badge)
+    time.sleep(1)
+    browser.save_screenshot(str(OUT / "overdue-badge.png"))
+
+    browser.get(server + "/health")
+    wait.until(lambda d: "collection@scramsystems.com" in d.page_source)
+    assert "collection@lmgholdings.com" in browser.page_source
+    time.sleep(1)
+    browser.save_screenshot(str(OUT / "knowledge-health.png"))

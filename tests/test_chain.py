@@ -168,3 +168,11 @@ def test_a_page_edited_under_a_running_app_is_checked_at_the_next_index(
     ingest(settings, embedder)
     with pytest.raises(RuleSourceMissing, match="credit-cap"):
         running.ask("can I give a $60 credit?")
+
+
+def test_citations_from_a_page_past_its_review_date_carry_the_overdue_flag(chain: Chain) -> None:
+    # The delinquent page was updated 2023-12-11; with the default 365-day review it has been overdue since 2024-12-10.
+    answer = chain.ask("who do I email after a client in collections makes a payment?", business="ignition-interlock")
+    flags = {c.page: c.review_overdue for c in answer.citations}
+    assert flags.get("delinquent-past-due-clients-in-collections") is True
+    assert not any(v for page, v in flags.items() if page != "delinquent-past-due-clients-in-collections")

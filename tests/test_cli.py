@@ -108,3 +108,15 @@ def test_ask_business_scopes_the_answer_and_rejects_unknown_ones(capsys: pytest.
     assert code == 0 and "collection@" in json.loads(out)["answer"]
     code, out, err = run(capsys, "ask", question, "--business", "plumbing")
     assert code == 2 and out == "" and "plumbing" in err
+
+
+@pytest.mark.integration
+def test_ask_json_flags_citations_from_a_page_past_its_review(capsys: pytest.CaptureFixture[str], real_index: Settings,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(real_index.data_dir))
+    code, out, _ = run(capsys, "ask", "who do I email after I take a payment on a collections account?", "--json",
+                       "--business", "ignition-interlock")
+    citations = json.loads(out)["citations"]
+    assert code == 0 and all("review_overdue" in c for c in citations)
+    flagged = {c["page"] for c in citations if c["review_overdue"]}
+    assert flagged == {"delinquent-past-due-clients-in-collections"}

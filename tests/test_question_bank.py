@@ -86,3 +86,42 @@ def test_a_bad_cache_is_re_embedded_and_an_unwritable_one_only_costs_time(tmp_pa
     blocked = tmp_path / "file-not-dir"
     blocked.write_text("x")
     assert BankIndex.build(entries, FakeEmbeddings(), cache_dir=blocked).vectors.shape[0] == 1
+
+
+def test_resolved_gaps_join_the_bank_unless_stale_or_an_eval_question() -> None:
+    from assistant.question_bank import resolved_entries
+
+    section_of = {("client-courtesy-credits", "tow-reimbursements"): "Tow Reimbursements"}
+    covered = [("where do agents send the tow receipts for review", "client-courtesy-credits", "tow-reimbursements"),
+               ("what is the lasagna policy", "client-courtesy-credits", "gone-section"),
+               ("Can I give a West Virginia client a $20 credit", "client-courtesy-credits", "tow-reimbursements")]
+    entries, skipped = resolved_entries(covered, section_of, ["Can I give a West Virginia client a $20 credit?"])
+    assert [(e.question, e.section) for e in entries] == [
+        ("where do agents send the tow receipts for review", "Tow Reimbursements")]
+    assert len(skipped) == 2 and "no longer exists" in skipped[0] and "eval question" in skipped[1]
+
+
+def test_a_covered_resolution_reaches_retrieval_after_refresh(settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    from assistant.database import open_database
+    from assistant.gap_resolutions import GapResolutions
+    from assistant.ingest import ingest
+    from assistant.retrieve import HybridSearch
+
+    ingest(settings, fake_embedder)
+    search = HybridSearch(settings, fake_embedder)
+    before = len(search.snapshot.bank.entries)
+
+    def tow_rank() -> int:
+        sections = [p.chunk.section for p in search.search("zebra zeppelin quokka", k=10)]
+        return sections.index("Tow Reimbursements") if "Tow Reimbursements" in sections else 99
+
+    rank_before = tow_rank()
+    GapResolutions(open_database(settings)).resolve(
+        ["zebra zeppelin quokka"], "covered", page="client-courtesy-credits", anchor="tow-reimbursements",
+        section="Tow Reimbursements")
+    search.refresh_bank()
+    bank = search.snapshot.bank
+    assert len(bank.entries) == before + 1 and bank.entries[-1].section == "Tow Reimbursements"
+    # a question with no word on any page now ranks the section higher through the resolved bank entry
+    assert tow_rank() < rank_before and tow_rank() <= 2
+    assert HybridSearch(settings, fake_embedder).snapshot.bank.entries[-1].question == "zebra zeppelin quokka"

@@ -26,7 +26,7 @@ def readme_commands() -> list[list[str]]:
 
 
 def test_readme_lists_the_commands() -> None:
-    assert {c[0] for c in readme_commands()} == {"ask", "ingest", "import", "eval"}
+    assert {c[0] for c in readme_commands()} == {"ask", "ingest", "import", "eval", "health"}
     assert "make run" in (PROJECT_ROOT / "README.md").read_text() and "make test" in (PROJECT_ROOT / "README.md").read_text()
 
 

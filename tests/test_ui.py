@@ -22,6 +22,7 @@ TIMEOUT = 180
 def app(real_index: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(real_index.data_dir))
     st.cache_resource.clear()  # each test builds its cached resources from its own settings
+    st.cache_data.clear()  # and its own health report (cached per corpus and day)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     assert not at.exception
@@ -115,6 +116,45 @@ def test_trainer_runs_a_set_and_lists_feedback(app: AppTest, real_index: Setting
     assert app.metric[1].value == "100.0%"  # every rule expectation in guardrails.yaml held
     assert len(app.get("download_button")) >= 3
 
+
+def test_citation_from_an_overdue_page_shows_the_badge(app: AppTest) -> None:
+    app.sidebar.selectbox(key="business").select("ignition-interlock").run()
+    ask(app, "who do I email after I take a payment on a collections account?")
+    headers = [m.value for m in app.markdown if m.value.startswith("**[")]
+    overdue = [h for h in headers if "Review overdue" in h]
+    assert overdue and all("Delinquent" in h for h in overdue)
+
+
+def test_knowledge_health_page_shows_the_findings(app: AppTest) -> None:
+    app.switch_page("health.py").run()
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Conflicting facts"] == "1" and metrics["Probable typos"] == "1"
+    assert metrics["Overdue pages"] == "1" and int(metrics["Duplicated sections"]) >= 2
+    shown = texts(app.markdown)
+    assert "collection@scramsystems.com" in shown and "collection@lmgholdings.com" in shown
+    assert "collection@lmgholdigns.com" in texts(app.warning)
+    assert len(app.get("download_button")) == 3
+
+
+def test_trainer_resolves_a_gap_group_on_the_health_page(app: AppTest, real_index: Settings) -> None:
+    from assistant.gap_resolutions import GapResolutions
+    from assistant.models import Answer
+
+    log = AskLog(open_database(real_index))
+    for q in ("how do I book a fleet vehicle discount", "fleet vehicle discount booking"):
+        log.record(Answer(question=q, answer="not covered", abstained=True), [], "chat")
+    app.switch_page("health.py").run()
+    assert not app.exception
+    group = next(e for e in app.expander if "fleet vehicle discount" in e.label)
+    assert "open" in group.label
+    group.radio[0].set_value("needs_page")
+    group.text_input[0].set_value("owner: write the fleet page")
+    group.button[0].click().run()
+    assert not app.exception
+    decided = [r for r in GapResolutions(open_database(real_index)).rows() if "fleet vehicle discount booking" in r.questions]
+    assert decided and decided[0].kind == "needs_page" and decided[0].note == "owner: write the fleet page"
+    assert any("fleet vehicle discount" in e.label and "needs a page" in e.label for e in app.expander)
 
 def test_with_the_database_down_the_chat_still_answers_and_the_trainer_page_says_why(
         real_index: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

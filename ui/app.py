@@ -13,5 +13,6 @@ navigation = st.navigation([
     st.Page("chat.py", title="Chat", icon=":material/chat:", default=True),
     st.Page("page_viewer.py", title="Page viewer", icon=":material/description:", url_path="page_viewer"),
     st.Page("trainer.py", title="Trainer", icon=":material/fact_check:", url_path="trainer"),
+    st.Page("health.py", title="Knowledge health", icon=":material/health_and_safety:", url_path="health"),
 ])
 navigation.run()

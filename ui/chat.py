@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import streamlit as st
-from common import BANNER, ICON, chain_or_stop, feedback_store, local_link, md, record_ask
+from common import BANNER, ICON, chain_or_stop, feedback_store, local_link, md, not_ready, record_ask
 
-from assistant.errors import DatabaseUnavailable, InvalidFeedback, InvalidQuestion
+from assistant.errors import AssistantError, DatabaseUnavailable, InvalidFeedback, InvalidQuestion
 from assistant.models import Answer
 
 st.title("SOP assistant")
@@ -13,7 +13,10 @@ st.caption("Answers come only from the procedure pages, quoted verbatim. Hard ru
 assistant = chain_or_stop()
 messages: list[dict] = st.session_state.setdefault("messages", [])  # type: ignore[type-arg]
 ANY_BUSINESS = "Decided per question"
-businesses = [ANY_BUSINESS] + assistant.search.snapshot.businesses
+try:
+    businesses = [ANY_BUSINESS] + assistant.search.snapshot.businesses
+except AssistantError as exc:  # the index went away after the app loaded (server down, store removed)
+    not_ready(exc)
 business_choice = st.sidebar.selectbox(
     "Line of business", businesses, key="business",
     index=businesses.index(assistant.settings.business) if assistant.settings.business in businesses else 0,
@@ -64,8 +67,10 @@ def render_answer(i: int, msg: dict) -> None:  # type: ignore[type-arg]
         st.markdown(md(body))
     for c in answer["citations"]:
         updated = f" · updated {c['updated']}" if c.get("updated") else ""
+        # The page is past its review date: the agent should know the text may be out of date.
+        overdue = " :orange-badge[:material/schedule: Review overdue]" if c.get("review_overdue") else ""
         with st.container(border=True):
-            st.markdown(f"**[{c['n']}] {md(c.get('page_title') or c['page'])}** — {md(c['section'])}{updated}")
+            st.markdown(f"**[{c['n']}] {md(c.get('page_title') or c['page'])}** — {md(c['section'])}{updated}{overdue}")
             st.markdown("> " + md(c["quote"]).replace("\n", "\n> "))
             st.markdown(f"[Open the source section]({local_link(c['url'])})")
             for other in c.get("also_in", []):
@@ -102,4 +107,6 @@ if question := st.chat_input("Ask about a procedure, e.g. “Can I give a West V
                          "ask_id": record_ask(result, history)})
     except InvalidQuestion as exc:
         messages.append({"role": "assistant", "error": f"Can't ask that: {exc}"})
+    except AssistantError as exc:  # the index or its server failed: one line, and the chat goes on
+        messages.append({"role": "assistant", "error": f"The assistant could not answer: {exc}"})
     st.rerun()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import NoReturn
 
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
@@ -39,13 +40,17 @@ def chain() -> Chain:
     return built
 
 
+def not_ready(exc: AssistantError) -> NoReturn:
+    st.error(f"The assistant is not ready: {exc}")
+    st.stop()
+    raise exc  # unreachable; st.stop() ends the run
+
+
 def chain_or_stop() -> Chain:
     try:
         return chain()
     except AssistantError as exc:
-        st.error(f"The assistant is not ready: {exc}")
-        st.stop()
-        raise  # unreachable; st.stop() ends the run
+        not_ready(exc)
 
 
 @st.cache_resource(show_spinner=False)
