@@ -81,13 +81,11 @@ def test_ask_answers_as_the_cli_does(question: str, history: list[str], client: 
                                      fake_index: tuple[Settings, FakeEmbeddings], monkeypatch: pytest.MonkeyPatch,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     settings, embedder = fake_index
-    # The CLI builds its own Chain from the environment; its embedder factory hands it the fake.
-    monkeypatch.setattr("assistant.chain.get_embedder", lambda _settings: embedder)
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(settings.corpus_dir))
     monkeypatch.setenv("ASSISTANT_ABSTAIN_BELOW", str(FAKE_ABSTAIN_BELOW))
     argv = ["ask", question, "--json"] + [arg for turn in history for arg in ("--history", turn)]
-    assert cli.main(argv) == 0
+    assert cli.main(argv, make_embedder=lambda _settings: embedder) == 0  # the CLI's seam for a fake model
     from_cli = json.loads(capsys.readouterr().out)
     from_api = client.post("/v1/ask", json={"question": question, "history": history}).json()
     assert without_timings(from_api) == without_timings(from_cli)
