@@ -7,11 +7,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8501
+API_PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test install index eval eval-release bench bench-full profile lint clean
+.PHONY: run serve test install index eval eval-release bench bench-full bench-load profile lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +33,10 @@ run: index
 	else \
 	  $(BIN)/assistant ask "Can I give a West Virginia client a \$$20 credit?"; \
 	fi
+
+# The HTTP API for agent desktops (OpenAPI at http://$(HOST):$(API_PORT)/docs); `make run` stays the chat.
+serve: index
+	$(BIN)/assistant serve --host $(HOST) --port $(API_PORT)
 
 test: install
 	$(BIN)/pytest
@@ -55,6 +60,11 @@ bench: install
 
 bench-full: install
 	$(BIN)/python -m benchmarks
+
+# Many agents at once against the HTTP API (loopback only; bounded per level in requests and seconds):
+# its own `chroma run`, 1 and 2 API processes, 1/4/8/16 agents, then 8 during an `ingest --rebuild`.
+bench-load: install
+	$(BIN)/python -m benchmarks.load
 
 profile: install
 	$(BIN)/python -m benchmarks.profile

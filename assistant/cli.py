@@ -63,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--save-results", type=Path, metavar="RESULTS",
                     help="write every case's outcome here, for a later --compare")
 
+    srv = sub.add_parser("serve", help="start the HTTP API for agent desktops (OpenAPI schema at /docs)")
+    srv.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    srv.add_argument("--port", type=int, default=8000)
+    srv.add_argument("--workers", type=int, default=1,
+                     help="processes sharing the port, each with its own loaded index and model")
     health = sub.add_parser("health", help="knowledge health for page owners: conflicting facts, duplicates, gaps, "
                                            "overdue reviews, the knowledge-gap queue, usage")
     health.add_argument("--format", choices=["json", "md", "html"], default="md")
@@ -213,6 +218,26 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    settings = _settings()  # a bad setting fails here, as one line, before any worker starts
+    # A server embeds several agents' questions at once, next to other instances, Chroma and the
+    # database: OpenMP threads that spin while they wait stall each other there (e5's query p90 goes
+    # to seconds on busy cores; docs/metrics.md). Set before the model loads; an explicit value wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if args.workers < 1:
+        raise AssistantError("--workers must be at least 1")
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not settings.api_key.get_secret_value():
+        print("warning: serving beyond loopback without ASSISTANT_API_KEY: anyone who reaches the port can ask",
+              file=sys.stderr)
+    uvicorn.run("assistant.api:app_from_environment", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level=settings.log_level.lower())
+    return 0
+
+
 def cmd_health(args: argparse.Namespace) -> int:
     from datetime import UTC, date, datetime
 
@@ -268,7 +293,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"import": cmd_import, "ingest": cmd_ingest, "ask": cmd_ask, "eval": cmd_eval, "status": cmd_status,
-            "db": cmd_db, "health": cmd_health}
+            "serve": cmd_serve, "db": cmd_db, "health": cmd_health}
 
 if __name__ == "__main__":
     sys.exit(main())

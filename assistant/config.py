@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.errors import ConfigError
@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     max_history_turns: int = Field(50, ge=0, description="earlier turns one question may bring along")
     max_page_bytes: int = Field(1_000_000, ge=1000, description="a corpus page larger than this is skipped at ingest")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    api_key: SecretStr = Field(
+        SecretStr(""), description="HTTP API (`assistant serve`): the key callers send as X-API-Key or a Bearer "
+                                   "token; empty = no key asked (loopback or behind an authenticating proxy only)"
+    )
 
     @model_validator(mode="before")
     @classmethod

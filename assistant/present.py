@@ -38,8 +38,9 @@ def terminal_safe(text: str) -> str:
 
 
 def json_text(answer: Answer) -> str:
-    """The answer contract as JSON (`ask --json`); C0 controls are escaped by JSON itself, DEL, C1
-    and the direction overrides here, so the JSON is the same data and still safe to print."""
+    """The answer contract as JSON (`ask --json` and the HTTP API's `POST /v1/ask`, byte for byte);
+    C0 controls are escaped by JSON itself, DEL, C1 and the direction overrides here, so the JSON is
+    the same data and still safe to print."""
     return JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", answer.model_dump_json(indent=2))
 
 
