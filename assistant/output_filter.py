@@ -14,6 +14,7 @@ redacted quote or slug in it with `redacted_pattern`.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TypeVar
 from urllib.parse import parse_qsl, quote, unquote_plus, urlencode, urlsplit, urlunsplit
 
@@ -34,12 +35,19 @@ REDACTED_SPAN = r".{1,60}?"
 Model = TypeVar("Model", bound=BaseModel)
 
 
+@lru_cache(maxsize=8192)
+def _folded_char(ch: str) -> str:
+    # Every field of every answer is read character by character; folding each one afresh
+    # (Unicode normalization twice) took a third of a warm ask. Texts reuse few distinct characters.
+    return fold(ch).translate(LEET)
+
+
 def _letters(text: str) -> tuple[str, list[int]]:
     """The text's letters only, folded and de-leeted, with the position each came from."""
     letters: list[str] = []
     where: list[int] = []
     for pos, ch in enumerate(text):
-        for c in fold(ch).translate(LEET):
+        for c in _folded_char(ch):
             if "a" <= c <= "z":
                 letters.append(c)
                 where.append(pos)
