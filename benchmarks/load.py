@@ -39,18 +39,13 @@ import httpx
 from assistant.config import PROJECT_ROOT
 from assistant.evals import gated_cases
 from assistant.metrics import percentile
+from tests.servers import free_port, stop_process  # the tests' server helpers
 
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 LEVELS = (1, 4, 8, 16)
 INGEST_LEVEL = 8  # agents while another process re-ingests
 START_TIMEOUT_S = 240  # a server process must be ready within this (model load, index, rule check)
 REQUEST_TIMEOUT_S = 30
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def conversations() -> list[list[tuple[str, list[str]]]]:
@@ -109,12 +104,7 @@ def process(argv: list[str], env: dict[str, str], log: Path) -> Iterator[subproc
         try:
             yield proc
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=20)
+            stop_process(proc)
 
 
 @contextmanager

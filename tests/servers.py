@@ -34,6 +34,16 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 120) -> No
     pytest.fail(f"nothing listened on 127.0.0.1:{port} within {timeout} s")
 
 
+def stop_process(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    """Ask a server process to stop; kill it if it has not within 20 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=20)
+
+
 PG_PASSWORD = "test-secret"  # a throwaway cluster on loopback; the tests also check it never shows in errors
 
 

@@ -24,7 +24,7 @@ from assistant.embeddings import get_embedder
 from assistant.feedback import FeedbackStore
 from assistant.ingest import ingest
 from tests.conftest import CORPUS
-from tests.servers import PostgresServer, free_port, wait_for_port
+from tests.servers import PostgresServer, free_port, stop_process, wait_for_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
@@ -40,15 +40,6 @@ def start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
     return subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=20)
-
-
 @pytest.fixture(scope="module")
 def team(tmp_path_factory: pytest.TempPathFactory, real_index: Settings, real_chain: object,
          postgres: PostgresServer) -> Iterator[tuple[Settings, dict[str, str], list[str]]]:
@@ -62,7 +53,7 @@ def team(tmp_path_factory: pytest.TempPathFactory, real_index: Settings, real_ch
         chroma = start([shutil.which("chroma") or str(Path(sys.executable).parent / "chroma"), "run", "--path",
                         str(root / "chroma"), "--host", "127.0.0.1", "--port", str(port)],
                        {"ANONYMIZED_TELEMETRY": "False", "PATH": "/usr/bin:/bin"}, root / "chroma.log")
-        stack.callback(stop, chroma)
+        stack.callback(stop_process, chroma)
         wait_for_port(port, chroma, 60)
         settings = load_settings(data_dir=root / "data", corpus_dir=CORPUS, chroma_url=f"http://127.0.0.1:{port}",
                                  database_url=postgres.create_database())
@@ -76,7 +67,7 @@ def team(tmp_path_factory: pytest.TempPathFactory, real_index: Settings, real_ch
             api_port = free_port()
             proc = start([sys.executable, "-m", "assistant.cli", "serve", "--port", str(api_port)], env,
                          root / f"api-{n}.log")
-            stack.callback(stop, proc)
+            stack.callback(stop_process, proc)
             urls.append(f"http://127.0.0.1:{api_port}")
         for n, url in enumerate(urls):
             deadline = time.monotonic() + READY_TIMEOUT_S
@@ -167,4 +158,4 @@ def test_the_chat_runs_beside_the_api_on_the_same_settings(team: tuple[Settings,
         health = httpx.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=30)
         assert health.status_code == 200 and health.text == "ok"
     finally:
-        stop(chat)
+        stop_process(chat)

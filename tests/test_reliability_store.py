@@ -30,7 +30,7 @@ from assistant.fakes import FakeEmbeddings
 from assistant.ingest import ingest
 from assistant.retrieve import POINTER_CHECK_SECONDS
 from tests.conftest import CORPUS, FAKE_ABSTAIN_BELOW
-from tests.servers import free_port, wait_for_port
+from tests.servers import free_port, stop_process, wait_for_port
 
 QUESTION = "can I give a West Virginia client a credit?"
 COMMAND_TIMEOUT = 120  # one CLI process; a hang fails the test instead of blocking the run
@@ -115,21 +115,12 @@ def start_chroma(path: Path) -> tuple[subprocess.Popen[bytes], str]:
     return proc, f"http://127.0.0.1:{port}"
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=20)
-
-
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One `chroma run` for the module; each test keeps to its own collection prefix."""
     proc, url = start_chroma(tmp_path_factory.mktemp("chroma-server"))
     yield url
-    stop(proc)
+    stop_process(proc)
 
 
 @pytest.fixture
@@ -372,7 +363,7 @@ def test_a_loaded_chain_says_the_server_is_unreachable_not_that_there_is_no_inde
         chain = Chain(settings, FakeEmbeddings())
         assert chain.ask(QUESTION).citations
     finally:
-        stop(proc)
+        stop_process(proc)
     for wait in (0.0, POINTER_CHECK_SECONDS + 0.5):  # the next query, then the next pointer check too
         time.sleep(wait)
         with pytest.raises(IndexUnavailable, match="can't be reached") as failed:
