@@ -17,7 +17,6 @@ from assistant.models import Chunk, Page
 
 MAX_CHARS = 900
 MIN_CHARS = 160
-MIN_SENTENCE_CHARS = 4  # "OK." or a lone bullet mark is no sentence to search
 
 
 def chunk_id(page: str, section: str, text: str) -> str:
@@ -94,11 +93,3 @@ def chunk_page(page: Page) -> list[Chunk]:
 def embedding_text(chunk: Chunk) -> str:
     """What is embedded and indexed: the heading path gives short pieces their topic."""
     return f"{chunk.page_title} > {chunk.section}\n{chunk.text}"
-
-
-def sentences(chunk: Chunk) -> list[str]:
-    """The chunk's sentences and list lines, each under the chunk's heading path, as embedded for
-    sentence-level search: a short question often matches one sentence much better than the whole
-    chunk it stands in (docs/metrics.md), and without its heading a sentence loses its topic."""
-    found = [s.strip() for line in chunk.text.split("\n") for s in split_sentences(line)]
-    return [f"{chunk.page_title} > {chunk.section}\n{s}" for s in found if len(s) >= MIN_SENTENCE_CHARS]

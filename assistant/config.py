@@ -30,6 +30,12 @@ DEFAULT_BACKEND: Backend = "e5"
 # re-calibrated with the two-signal procedure (weight 0 = dense relevance alone, as before).
 ABSTAIN_BELOW: dict[str, float] = {"sentence-transformers": 0.36, "e5": 0.891}
 ABSTAIN_LEXICAL_WEIGHT: dict[str, float] = {"sentence-transformers": 0.0, "e5": 0.0423}
+# How similar a trainers' bank question must be to the question for its section to get a vote in
+# retrieval: e5's is chosen on training data only by `python -m benchmarks.fusion_weights` (a bank
+# question nearer than this is practically the question asked; merely near ones voted for the wrong
+# section as often as for the right one: docs/metrics.md). MiniLM keeps the earlier design (every
+# one of the three nearest votes) until the procedure is run for it.
+BANK_FLOOR: dict[str, float] = {"sentence-transformers": 0.0, "e5": 0.96}
 
 
 class Settings(BaseSettings):
@@ -70,6 +76,11 @@ class Settings(BaseSettings):
         description="weight of log(1 + best BM25 score) next to the dense relevance in the abstention score; "
                     "unset = the backend's calibrated value (docs/metrics.md)"
     )
+    bank_floor: float = Field(
+        BANK_FLOOR[DEFAULT_BACKEND], ge=0.0, le=1.0,
+        description="similarity a question-bank question needs to the question for its section to get a vote "
+                    "in retrieval; unset = the backend's value (docs/metrics.md)"
+    )
     max_question_chars: int = Field(2000, ge=10)
     review_every_days: int = Field(
         365, ge=1, le=3650,
@@ -106,6 +117,8 @@ class Settings(BaseSettings):
                     data = {**data, "abstain_below": ABSTAIN_BELOW[backend]}
                 if data.get("abstain_lexical_weight") is None:
                     data = {**data, "abstain_lexical_weight": ABSTAIN_LEXICAL_WEIGHT[backend]}
+                if data.get("bank_floor") is None:
+                    data = {**data, "bank_floor": BANK_FLOOR[backend]}
         return data
 
     @field_validator("embedding_model")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import instructions, store, writer_lock
-from assistant.chunking import chunk_page, embedding_text, sentences
+from assistant.chunking import chunk_page, embedding_text
 from assistant.config import Settings
 from assistant.corpus import load_pages
 from assistant.embeddings import Embedder
@@ -40,8 +40,7 @@ class IngestReport:
         ("added", "updated", "removed", "unchanged"), 0))
     chunks: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
         ("added", "removed", "unchanged"), 0))
-    embedded: int = 0  # chunks embedded by this run
-    embedded_sentences: int = 0  # and sentences (of those chunks, or kept chunks' missing ones)
+    embedded: int = 0
     problems: list[str] = field(default_factory=list)
     flagged: list[str] = field(default_factory=list)  # pages held back for instruction-like text
     seconds: float = 0.0
@@ -59,8 +58,7 @@ class IngestReport:
         if self.model_changed:
             out.append(f"re-embedding everything: {self.model_changed}")
         out.append("pages:  " + ", ".join(f"{v} {k}" for k, v in p.items()))
-        out.append("chunks: " + ", ".join(f"{v} {k}" for k, v in c.items())
-                   + f" ({self.embedded} embedded, with {self.embedded_sentences} sentences)")
+        out.append("chunks: " + ", ".join(f"{v} {k}" for k, v in c.items()) + f" ({self.embedded} embedded)")
         out.append(f"index:  {self.generation or 'unchanged'} in {self.seconds:.1f} s")
         return out
 
@@ -119,15 +117,11 @@ def _write(settings: Settings, embedder: Embedder, pages: list[Page], rebuild: b
     if old_info and old_info.embedder != embedder.name:
         report.model_changed = f"the index was built with {old_info.describe()}, this run embeds with {embedder.name}"
         rebuild = True
-    elif old_info and old_info.format != store.INDEX_FORMAT:
-        report.model_changed = (f"the index was written in record format {old_info.format}, this version writes "
-                                f"format {store.INDEX_FORMAT} (sentence vectors)")
-        rebuild = True
     if old_info:
         try:
             with store.reaching_server(settings):
                 old = store.collection(client, old_info.generation)
-                got = store.read_all(old, ["metadatas"], where=store.CHUNK_RECORDS)
+                got = store.read_all(old, ["metadatas"])
             old_ids = set(got["ids"])
             old_pages = {m["page"]: m["page_hash"] for m in got["metadatas"]}
         except GenerationGone:  # the pointer names a generation someone removed: build from scratch
@@ -157,18 +151,15 @@ def _write(settings: Settings, embedder: Embedder, pages: list[Page], rebuild: b
             new = store.collection(client, name, create=True, embedder=embedder)
             if keep and old is not None:
                 for ids in _batches(sorted(keep)):
-                    kept = [chunks[i] for i in ids]
-                    stored = _stored(old, ids + [store.sentence_id(c.id, n) for c in kept
-                                                 for n in range(len(sentences(c)))])
-                    dimension = _add(new, kept, [stored[i] for i in ids], digests,
-                                     _sentence_vectors(kept, embedder, report, stored))
+                    got = old.get(ids=ids, include=["embeddings"])
+                    stored = dict(zip(got["ids"], got["embeddings"], strict=True))
+                    dimension = _add(new, [chunks[i] for i in ids], [stored[i] for i in ids], digests)
         fresh = [chunks[i] for i in sorted(set(chunks) - keep)]
         for batch in _progress(_batches(fresh), -(-len(fresh) // BATCH), progress, "embedding"):
             vectors = embedder.embed_documents([embedding_text(c) for c in batch])
-            sentence_vectors = _sentence_vectors(batch, embedder, report)
             report.embedded += len(batch)
             with store.reaching_server(settings):
-                dimension = _add(new, batch, vectors, digests, sentence_vectors)
+                dimension = _add(new, batch, vectors, digests)
         lease.confirm()
         with store.reaching_server(settings):
             store.set_active_generation(client, settings, name, embedder.name, dimension,
@@ -212,40 +203,11 @@ def _rebuild_beside(settings: Settings, embedder: Embedder, pages: list[Page], r
     return report
 
 
-def _add(col: store.Collection, chunks: list[Chunk], vectors: list[Any], digests: dict[str, str],
-         sentence_vectors: list[Any]) -> int:
-    """Store the chunks with their vectors, and their sentences (in `sentences` order, chunk after
-    chunk) with theirs; returns the vectors' dimension."""
+def _add(col: store.Collection, chunks: list[Chunk], vectors: list[Any], digests: dict[str, str]) -> int:
+    """Store the chunks with their vectors; returns the vectors' dimension."""
     col.add(ids=[c.id for c in chunks], documents=[c.text for c in chunks], embeddings=list(vectors),
             metadatas=[store.chunk_metadata(c, digests[c.page]) for c in chunks])
-    rows = [(store.sentence_id(c.id, n), text, store.sentence_metadata(c, digests[c.page]))
-            for c in chunks for n, text in enumerate(sentences(c))]
-    if len(rows) != len(sentence_vectors):
-        raise ValueError(f"{len(rows)} sentences but {len(sentence_vectors)} sentence vectors")
-    if rows:
-        col.add(ids=[r[0] for r in rows], documents=[r[1] for r in rows], embeddings=list(sentence_vectors),
-                metadatas=[r[2] for r in rows])
     return len(vectors[0]) if len(vectors) else 0
-
-
-def _stored(col: store.Collection, ids: list[str]) -> dict[str, Any]:
-    """The stored vectors of those `ids` the collection has (unchanged text keeps its vector)."""
-    stored: dict[str, Any] = {}
-    for batch in _batches(ids):
-        got = col.get(ids=batch, include=["embeddings"])
-        stored.update(zip(got["ids"], got["embeddings"], strict=True))
-    return stored
-
-
-def _sentence_vectors(chunks: list[Chunk], embedder: Embedder, report: IngestReport,
-                      stored: dict[str, Any] | None = None) -> list[Any]:
-    """The chunks' sentence vectors in `sentences` order: reused from `stored` where there, embedded otherwise."""
-    stored = stored or {}
-    wanted = [(store.sentence_id(c.id, n), text) for c in chunks for n, text in enumerate(sentences(c))]
-    missing = [text for sid, text in wanted if sid not in stored]
-    report.embedded_sentences += len(missing)
-    embedded = iter(embedder.embed_documents(missing) if missing else [])
-    return [stored[sid] if sid in stored else next(embedded) for sid, _ in wanted]
 
 
 def _drop(client: store.ChromaClient, name: str) -> None:

@@ -1,6 +1,6 @@
-"""Hybrid retrieval: four ranked lists fused by reciprocal rank: chunks by their vector, chunks by
-their best sentence's vector (Chroma), BM25 (bm25s), and the sections of the nearest trainers'
-bank questions.
+"""Hybrid retrieval: three ranked lists fused by reciprocal rank: chunks by their vector (Chroma),
+by BM25 (bm25s), and the sections of the trainers' bank questions practically the same as the
+question (a resolved gap asked again).
 
 Near-duplicate passages (the credit policy stands on two pages) are merged into one passage
 listing every source, so one citation names both pages instead of repeating the text. The BM25
@@ -17,7 +17,6 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, replace
-from typing import Any
 
 import bm25s
 import numpy as np
@@ -40,17 +39,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Fusion:
-    """Each ranked list's share in the reciprocal-rank fusion, and its k. The defaults were chosen on
-    training data only, by `python -m benchmarks.fusion_weights` (docs/metrics.md "Sentence-level search")."""
+    """Each ranked list's share in the reciprocal-rank fusion, and its k. Chosen on training data
+    only, by `python -m benchmarks.fusion_weights` (docs/metrics.md "Fusion weights and the bank floor")."""
 
-    dense: float = 1.0  # chunks by their own vector
-    sentence: float = 0.5  # chunks by their best sentence's vector
-    lexical: float = 0.5  # BM25 (a turn with history: shared by its two readings)
+    dense: float = 1.0  # chunks by their vector
+    lexical: float = 1.0  # BM25 (a turn with history: shared by its two readings)
     bank: float = 1.0  # the sections of the nearest trainers' bank questions ...
-    # ... only those at least this similar: a bank question votes for its section when it is
-    # practically the question asked (a trainer's resolved gap, asked again), not when it is merely
-    # near: nearness alone voted for the wrong section as often as the right one (LOO on the bank).
-    bank_floor: float = 0.96
+    bank_floor: float = 0.0  # ... those at least this similar to the question (`Settings.bank_floor`)
     k: int = 10
 
 
@@ -59,7 +54,6 @@ DUPLICATE_JACCARD = 0.8
 # gap chunks are never merged as duplicates, each one is a different section's gap.
 SHORT_GAP_TOKENS = 12
 BANK_SECTIONS = 3  # sections of the nearest bank questions that get a vote
-SENTENCES_PER_CHUNK = 3  # sentences fetched per chunk wanted: several of one chunk's may be near the question
 POINTER_CHECK_SECONDS = 5.0
 
 
@@ -123,7 +117,7 @@ class HybridSearch:
     def __init__(self, settings: Settings, embedder: Embedder, client: store.ChromaClient | None = None,
                  fusion: Fusion | None = None) -> None:
         self.settings = settings
-        self.fusion = fusion or Fusion()
+        self.fusion = fusion or Fusion(bank_floor=settings.bank_floor)
         self.embedder = embedder
         self._owns_client = client is None  # only a client of our own is replaced when the store's files are
         self.client = client or store.make_client(settings)
@@ -198,16 +192,12 @@ class HybridSearch:
         n = min(self.settings.candidates, len(snap.chunks))
         vectors = [self.embedder.embed_query(view) for view in views]
         dense: dict[int, float] = {}
-        by_sentence: dict[int, float] = {}
         for vector in vectors:  # the better reading of each candidate counts
             for idx, sim in self._dense(snap, vector, n, business).items():
                 dense[idx] = max(sim, dense.get(idx, sim))
-            for idx, sim in self._dense_sentences(snap, vector, n, business).items():
-                by_sentence[idx] = max(sim, by_sentence.get(idx, sim))
         lexical_views = [self._lexical(snap, view, n, business) for view in views]
         fusion = self.fusion
-        rankings = [(sorted(dense, key=lambda i: -dense[i]), fusion.dense),
-                    (sorted(by_sentence, key=lambda i: -by_sentence[i]), fusion.sentence)]
+        rankings = [(sorted(dense, key=lambda i: -dense[i]), fusion.dense)]
         rankings += [(list(lexical), fusion.lexical / len(views)) for lexical in lexical_views]
         if snap.bank.entries:
             rankings.append((self._bank(snap, vectors, business), fusion.bank))
@@ -248,32 +238,14 @@ class HybridSearch:
         return ranked
 
     def _dense(self, snap: Snapshot, vector: list[float], n: int, business: str | None) -> dict[int, float]:
-        """The n chunks nearest the question vector, with their cosine similarity."""
         if snap.index.dimension and len(vector) != snap.index.dimension:  # same name, another model
             raise EmbedderMismatch(snap.index.describe(), f"{self.embedder.name} ({len(vector)}-d)")
-        got = self._query(snap, vector, n, _within(store.CHUNK_RECORDS, business), ["distances"])
+        with store.reaching_server(self.settings):
+            got = snap.collection.query(query_embeddings=[vector], n_results=n, include=["distances"],
+                                        where={"business": business} if business else None)
         # Cosine distance -> similarity; insertion order is rank order.
         return {snap.by_id[i]: 1.0 - float(d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)
                 if i in snap.by_id}
-
-    def _dense_sentences(self, snap: Snapshot, vector: list[float], n: int, business: str | None) -> dict[int, float]:
-        """Chunks by their best sentence's similarity, from the SENTENCES_PER_CHUNK * n nearest
-        sentences (an index written before sentence records has none: an empty ranking)."""
-        if snap.index.format < 2:
-            return {}
-        got = self._query(snap, vector, n * SENTENCES_PER_CHUNK, _within({"kind": store.SENTENCE}, business),
-                          ["distances", "metadatas"])
-        best: dict[int, float] = {}
-        for meta, d in zip(got["metadatas"][0], got["distances"][0], strict=True):
-            idx = snap.by_id.get(str(meta.get("chunk")))
-            if idx is not None and idx not in best:  # nearest first: the first is the chunk's best
-                best[idx] = 1.0 - float(d)
-        return best
-
-    def _query(self, snap: Snapshot, vector: list[float], n: int, where: dict[str, object],
-               include: list[str]) -> dict[str, Any]:
-        with store.reaching_server(self.settings):
-            return snap.collection.query(query_embeddings=[vector], n_results=n, include=include, where=where)  # type: ignore[no-any-return]
 
     def _lexical(self, snap: Snapshot, query: str, n: int, business: str | None) -> dict[int, float]:
         vocab = snap.bm25.vocab_dict
@@ -286,11 +258,6 @@ class HybridSearch:
             scores = np.where(snap.business == business, scores, 0.0)
         top = np.argsort(-scores, kind="stable")[:n]
         return {int(i): float(scores[i]) for i in top if scores[i] > 0}
-
-
-def _within(where: dict[str, object], business: str | None) -> dict[str, object]:
-    """A record filter, narrowed to one business's pages when a business is given."""
-    return {"$and": [where, {"business": business}]} if business else where
 
 
 def _source(chunk: Chunk) -> Source:

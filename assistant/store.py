@@ -62,12 +62,6 @@ POINTER_ID = "active"
 READ_PAGE = 5000
 # The chunk fields stored as Chroma metadata next to each vector (the text is the document).
 META_FIELDS = ("page", "page_title", "business", "section", "anchor", "updated", "source_url", "has_gap")
-# Record format 2: besides one record per chunk, one per sentence of a chunk (`kind: sentence`,
-# `chunk`: its chunk's id), so retrieval can also match a question to a single sentence. An index
-# in an older format is rebuilt by the next ingest; until then it is searched by chunks alone.
-INDEX_FORMAT = 2
-SENTENCE = "sentence"
-CHUNK_RECORDS = {"kind": {"$ne": SENTENCE}}  # chunks, in either format (format 1 records have no kind)
 
 
 class Collection(Protocol):
@@ -76,7 +70,7 @@ class Collection(Protocol):
     name: str
 
     def get(self, ids: list[str] | None = None, *, include: list[str] | None = None,
-            limit: int | None = None, offset: int | None = None, where: dict[str, Any] | None = None) -> Any: ...
+            limit: int | None = None, offset: int | None = None) -> Any: ...
 
     def add(self, ids: list[str], *, documents: list[str], embeddings: list[Any],
             metadatas: list[dict[str, Any]]) -> None: ...
@@ -127,23 +121,12 @@ class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
         return ChromaEmbeddingFunction()
 
 
-# -- the record format: one Chroma record per chunk, and one per sentence of it -----------------------
+# -- the record format: one chunk = one Chroma record ------------------------------------------------
 def chunk_metadata(chunk: Chunk, page_digest: str) -> dict[str, Any]:
     meta: dict[str, Any] = {name: getattr(chunk, name) for name in META_FIELDS}
     meta = {k: ("" if v is None else v) for k, v in meta.items()}  # Chroma stores no None
     meta["page_hash"] = page_digest
-    meta["kind"] = "chunk"
     return meta
-
-
-def sentence_id(chunk_id: str, n: int) -> str:
-    return f"{chunk_id}~{n}"
-
-
-def sentence_metadata(chunk: Chunk, page_digest: str) -> dict[str, Any]:
-    """Enough to filter by business and to find the sentence's chunk (whose record has the rest)."""
-    return {"kind": SENTENCE, "chunk": chunk.id, "page": chunk.page, "business": chunk.business,
-            "page_hash": page_digest}
 
 
 def chunk_from_record(chunk_id: str, text: str, meta: Mapping[str, Any]) -> Chunk:
@@ -344,7 +327,6 @@ class IndexInfo:
     generation: str
     embedder: str  # the `Embedder.name` that built it; "" for an index built before this was recorded
     dimension: int  # 0 when not recorded
-    format: int = 1  # the record format (INDEX_FORMAT) it was written in; 1 when not recorded
     # Generations this pointer replaced, with when: apps may still read them for the grace period.
     retired: Mapping[str, float] = field(default_factory=dict)
 
@@ -368,8 +350,7 @@ def active_index(client: ChromaClient, settings: Settings) -> IndexInfo | None:
         return None
     meta = got["metadatas"][0]
     return IndexInfo(generation=str(meta["collection"]), embedder=str(meta.get("embedder", "")),
-                     dimension=int(meta.get("dimension", 0)), format=int(meta.get("format", 1)),
-                     retired=json.loads(str(meta.get("retired") or "{}")))
+                     dimension=int(meta.get("dimension", 0)), retired=json.loads(str(meta.get("retired") or "{}")))
 
 
 def active_generation(client: ChromaClient, settings: Settings) -> str | None:
@@ -390,7 +371,7 @@ def set_active_generation(client: ChromaClient, settings: Settings, name: str, e
     pointer = collection(client, pointer_name(settings), create=True)
     pointer.upsert(ids=[POINTER_ID], documents=[name], embeddings=[[0.0, 1.0]],
                    metadatas=[{**meta, "collection": name, "embedder": embedder, "dimension": dimension,
-                               "format": INDEX_FORMAT, "retired": json.dumps(retired)}])
+                               "retired": json.dumps(retired)}])
 
 
 def removable_generations(client: ChromaClient, settings: Settings, writing: str | None = None) -> list[str]:
@@ -430,14 +411,13 @@ def open_active(client: ChromaClient, settings: Settings, embedder: Embedder) ->
                              "run `assistant ingest --rebuild`") from None
 
 
-def read_all(col: Collection, include: list[str], page_size: int | None = None,
-             where: dict[str, Any] | None = None) -> dict[str, list[Any]]:
-    """Every record of a collection (`where` it matches), read in pages so any collection size works."""
+def read_all(col: Collection, include: list[str], page_size: int | None = None) -> dict[str, list[Any]]:
+    """Every record of a collection, read in pages so any collection size works."""
     page_size = page_size or READ_PAGE
     out: dict[str, list[Any]] = {"ids": [], **{field: [] for field in include}}
     offset = 0
     while True:
-        got = col.get(include=include, limit=page_size, offset=offset, **({"where": where} if where else {}))
+        got = col.get(include=include, limit=page_size, offset=offset)
         for key in out:
             out[key].extend(got[key])
         if len(got["ids"]) < page_size:
@@ -446,5 +426,5 @@ def read_all(col: Collection, include: list[str], page_size: int | None = None,
 
 
 def read_chunks(col: Collection) -> list[Chunk]:
-    got = read_all(col, ["documents", "metadatas"], where=CHUNK_RECORDS)
+    got = read_all(col, ["documents", "metadatas"])
     return [chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]

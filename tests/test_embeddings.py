@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import ABSTAIN_BELOW, ABSTAIN_LEXICAL_WEIGHT, PROJECT_ROOT, load_settings
+from assistant.config import ABSTAIN_BELOW, ABSTAIN_LEXICAL_WEIGHT, BANK_FLOOR, PROJECT_ROOT, load_settings
 from assistant.embeddings import E5Embeddings, SentenceTransformerEmbeddings, get_embedder
 from assistant.errors import ConfigError
 
@@ -102,6 +102,14 @@ def test_the_threshold_defaults_to_the_backends_own(backend: str, monkeypatch: p
     monkeypatch.setenv("ASSISTANT_EMBEDDING_BACKEND", backend)
     assert load_settings().abstain_below == ABSTAIN_BELOW[backend]
     assert load_settings().abstain_lexical_weight == ABSTAIN_LEXICAL_WEIGHT[backend]
+    assert load_settings().bank_floor == BANK_FLOOR[backend]
+
+
+def test_an_explicit_bank_floor_wins_over_the_backends(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_EMBEDDING_BACKEND", "e5")
+    monkeypatch.setenv("ASSISTANT_BANK_FLOOR", "0.5")
+    assert load_settings().bank_floor == 0.5
+    assert load_settings(bank_floor=0.0).bank_floor == 0.0
 
 
 def test_an_explicit_lexical_weight_wins_over_the_backends(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,6 @@ from assistant import store
 from assistant.config import Settings
 from assistant.errors import CorpusError, EmbedderMismatch, IndexNotBuilt
 from assistant.fakes import FakeEmbeddings, SmallSqlClient
-from assistant.chunking import sentences
 from assistant.ingest import ingest
 from assistant.retrieve import HybridSearch
 
@@ -108,8 +107,7 @@ def test_ingest_with_another_model_re_embeds_everything(settings: Settings) -> N
     first = ingest(settings, FakeEmbeddings(dims=64, name="model-a"))
     other = FakeEmbeddings(dims=128, name="model-b")
     switched = ingest(settings, other)  # no --rebuild: the model change alone forces it
-    assert switched.embedded == first.embedded and switched.chunks["unchanged"] == 0
-    assert other.embedded == switched.embedded + switched.embedded_sentences  # every vector, sentences too
+    assert other.embedded == switched.embedded == first.embedded and switched.chunks["unchanged"] == 0
     assert any("model-a (64-d)" in line and "model-b" in line for line in switched.lines())
     client = store.make_client(settings)
     info = store.active_index(client, settings)
@@ -135,50 +133,6 @@ def test_an_index_that_predates_recording_its_embedder_is_rebuilt_not_trusted(se
     again = ingest(settings, embedder)
     assert again.embedded == first.embedded
     assert HybridSearch(settings, embedder).search("courtesy credit")
-
-
-def test_each_chunk_is_stored_with_its_sentences_and_they_are_kept_with_it(
-        settings: Settings, fake_embedder: FakeEmbeddings, corpus_copy: Path) -> None:
-    first = ingest(settings, fake_embedder)
-    client = store.make_client(settings)
-    info = store.active_index(client, settings)
-    assert info is not None and info.format == store.INDEX_FORMAT
-    col = store.collection(client, info.generation)
-    chunks = store.read_chunks(col)
-    assert len(chunks) == first.chunks["added"]  # sentence records are not chunks
-    records = store.read_all(col, ["metadatas", "documents"])
-    by_chunk: dict[str, list[str]] = {}
-    for meta, text in zip(records["metadatas"], records["documents"], strict=True):
-        if meta.get("kind") == store.SENTENCE:
-            by_chunk.setdefault(meta["chunk"], []).append(text)
-    assert first.embedded_sentences == sum(len(v) for v in by_chunk.values()) > first.embedded
-    for chunk in chunks:  # every sentence record is one of its chunk's sentences, all of them stored
-        assert sorted(by_chunk.get(chunk.id, [])) == sorted(sentences(chunk))
-    page = corpus_copy / "credits-key-points.md"
-    page.write_text(page.read_text().replace("Start low for those complaints", "Begin low for those complaints"))
-    fake_embedder.embedded = 0
-    again = ingest(settings, fake_embedder)
-    edited = next(c for c in HybridSearch(settings, fake_embedder).snapshot.chunks if "Begin low" in c.text)
-    # only the edited chunk and its own sentences are embedded; every other sentence vector is kept
-    assert again.embedded == 1 and fake_embedder.embedded == 1 + len(sentences(edited)) == 1 + again.embedded_sentences
-
-
-def test_an_index_without_sentence_records_is_searched_by_chunks_then_rebuilt(
-        settings: Settings, fake_embedder: FakeEmbeddings) -> None:
-    first = ingest(settings, fake_embedder)
-    client = store.make_client(settings)
-    info = store.active_index(client, settings)
-    assert info is not None
-    col = store.collection(client, info.generation)
-    col.delete(where={"kind": store.SENTENCE})  # as format 1 wrote it: chunks only, no format recorded
-    client.delete_collection(store.pointer_name(settings))
-    store.collection(client, store.pointer_name(settings), create=True).upsert(
-        ids=[store.POINTER_ID], documents=[info.generation], embeddings=[[0.0, 1.0]],
-        metadatas=[{"collection": info.generation, "embedder": info.embedder, "dimension": info.dimension}])
-    assert HybridSearch(settings, fake_embedder).search("courtesy credit")  # still answers meanwhile
-    again = ingest(settings, fake_embedder)
-    assert again.embedded == first.embedded and any("record format 1" in line for line in again.lines())
-    assert store.active_index(store.make_client(settings), settings).format == store.INDEX_FORMAT  # type: ignore[union-attr]
 
 
 def test_ingest_and_retrieval_read_the_index_page_by_page(settings: Settings, fake_embedder: FakeEmbeddings,
