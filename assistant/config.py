@@ -30,6 +30,10 @@ DEFAULT_BACKEND: Backend = "e5"
 # re-calibrated with the two-signal procedure (weight 0 = dense relevance alone, as before).
 ABSTAIN_BELOW: dict[str, float] = {"sentence-transformers": 0.36, "e5": 0.891}
 ABSTAIN_LEXICAL_WEIGHT: dict[str, float] = {"sentence-transformers": 0.0, "e5": 0.0423}
+# ... and the weight of the question's nearness to the trainers' bank questions in that score (the
+# third signal; fitted by the same procedure; 0 = not used). With it, the threshold assumes the
+# corpus has a question bank: a corpus without one must be re-calibrated (or set it to 0).
+ABSTAIN_BANK_WEIGHT: dict[str, float] = {"sentence-transformers": 0.0, "e5": 0.0}
 # How similar a trainers' bank question must be to the question for its section to get a vote in
 # retrieval: e5's is chosen on training data only by `python -m benchmarks.fusion_weights` (a bank
 # question nearer than this is practically the question asked; merely near ones voted for the wrong
@@ -81,6 +85,11 @@ class Settings(BaseSettings):
         description="similarity a question-bank question needs to the question for its section to get a vote "
                     "in retrieval; unset = the backend's value (docs/metrics.md)"
     )
+    abstain_bank_weight: float = Field(
+        ABSTAIN_BANK_WEIGHT[DEFAULT_BACKEND], ge=0.0, le=10.0,
+        description="weight of the question's nearness to the nearest question-bank question in the abstention "
+                    "score; unset = the backend's calibrated value (docs/metrics.md)"
+    )
     max_question_chars: int = Field(2000, ge=10)
     review_every_days: int = Field(
         365, ge=1, le=3650,
@@ -117,6 +126,8 @@ class Settings(BaseSettings):
                     data = {**data, "abstain_below": ABSTAIN_BELOW[backend]}
                 if data.get("abstain_lexical_weight") is None:
                     data = {**data, "abstain_lexical_weight": ABSTAIN_LEXICAL_WEIGHT[backend]}
+                if data.get("abstain_bank_weight") is None:
+                    data = {**data, "abstain_bank_weight": ABSTAIN_BANK_WEIGHT[backend]}
                 if data.get("bank_floor") is None:
                     data = {**data, "bank_floor": BANK_FLOOR[backend]}
         return data

@@ -206,6 +206,7 @@ class HybridSearch:
             for rank, idx in enumerate(ranking):
                 fused[idx] = fused.get(idx, 0.0) + weight / (fusion.k + rank + 1)
         lexical = {i: max(lx.get(i, 0.0) for lx in lexical_views) for i in fused}
+        nearness = max((snap.bank.nearest_similarity(v) for v in vectors), default=0.0)
         order = sorted(fused, key=lambda i: (-fused[i], -dense.get(i, 0.0), snap.chunks[i].id))
         passages: list[Passage] = []
         kept_sets: list[frozenset[str]] = []
@@ -222,7 +223,8 @@ class HybridSearch:
                 continue  # still scan the rest for duplicates of kept passages
             kept_sets.append(snap.token_sets[idx])
             passages.append(Passage(chunk=chunk, sources=(source,), score=fused[idx],
-                                    relevance=max(0.0, dense.get(idx, 0.0)), lexical=lexical.get(idx, 0.0)))
+                                    relevance=max(0.0, dense.get(idx, 0.0)), lexical=lexical.get(idx, 0.0),
+                                    bank_nearness=nearness))
         return passages
 
     def _bank(self, snap: Snapshot, vectors: list[list[float]], business: str | None) -> list[int]:
