@@ -130,24 +130,29 @@ def _select(passage: Passage, query: set[str], idf: dict[str, float],
     return all_units[first:last + 1], scores[best]
 
 
-def coverage(relevance: float, lexical: float, lexical_weight: float) -> float:
-    """How well retrieval says the question is covered, by both its signals, in dense-cosine units.
+def coverage(relevance: float, lexical: float, lexical_weight: float, bank_nearness: float = 0.0,
+             bank_weight: float = 0.0) -> float:
+    """How well retrieval says the question is covered, by its three signals, in dense-cosine units.
 
     The dense cosine alone can't tell a near-topic question the pages don't answer from a covered
     one asked in other words: both sit near e5's floor. The BM25 score adds whether the question's
-    own words stand in the pages. log1p tames BM25's long tail (a long follow-up's search text
-    scores high by its length alone). `lexical_weight` is fitted on the training data by
-    `python -m assistant.calibration` (0: dense relevance alone).
+    own words stand in the pages (log1p tames BM25's long tail: a long follow-up's search text
+    scores high by its length alone). The nearness to the trainers' bank questions adds whether
+    anyone ever asked something like it about these pages: out-of-scope questions sit far from all
+    of them. The weights are fitted on the training data by `python -m assistant.calibration`
+    (0: that signal is not used).
     """
-    return relevance + lexical_weight * math.log1p(max(lexical, 0.0))
+    return relevance + lexical_weight * math.log1p(max(lexical, 0.0)) + bank_weight * bank_nearness
 
 
-def compose(query: str, passages: list[Passage], abstain_below: float, lexical_weight: float = 0.0) -> Draft:
+def compose(query: str, passages: list[Passage], abstain_below: float, lexical_weight: float = 0.0,
+            bank_weight: float = 0.0) -> Draft:
     # Abstain on the best of each signal among the candidates, not the top passage's: the fused
     # order can put a lexically busy passage first, but whether anything covers the question is
     # what counts. Each signal's best is taken separately, as the calibration measures them.
+    nearness = passages[0].bank_nearness if passages else 0.0
     if not passages or coverage(max(p.relevance for p in passages), max(p.lexical for p in passages),
-                                lexical_weight) < abstain_below:
+                                lexical_weight, nearness, bank_weight) < abstain_below:
         return abstain(passages)
     business = _business_of(passages)
     same_business = [p for p in passages if p.chunk.business == business]
@@ -168,7 +173,7 @@ def compose(query: str, passages: list[Passage], abstain_below: float, lexical_w
         elif rank == 1 and passage.score >= RUNNER_UP_SHARE * same_business[0].score and score > 0:
             picked.append((passage, chosen))
         elif (score >= SECOND_PASSAGE_SHARE * best_score and score > 0
-              and coverage(passage.relevance, passage.lexical, lexical_weight) >= abstain_below):
+              and coverage(passage.relevance, passage.lexical, lexical_weight, nearness, bank_weight) >= abstain_below):
             picked.append((passage, chosen))
     if not picked:
         return abstain(passages)

@@ -39,7 +39,8 @@ def unknown_business(business: str | None, known: list[str]) -> str | None:
 
 
 def extractive(question: Question, passages: list[Passage], settings: Settings) -> Draft:
-    return composer.compose(question.search_text, passages, settings.abstain_below, settings.abstain_lexical_weight)
+    return composer.compose(question.search_text, passages, settings.abstain_below, settings.abstain_lexical_weight,
+                            settings.abstain_bank_weight)
 
 
 class Chain:

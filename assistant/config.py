@@ -22,14 +22,24 @@ Backend = Literal["sentence-transformers", "e5"]
 # e5 by default: on the held-out sets it matches MiniLM's retrieval (slightly ahead) at a fifth of
 # the cold start and a quarter of the memory, without torch (measurements: docs/metrics.md).
 DEFAULT_BACKEND: Backend = "e5"
-# The best coverage (answer.coverage: dense cosine + ABSTAIN_LEXICAL_WEIGHT * log(1 + BM25)) under
-# which the assistant abstains. Cosines are model-specific (e5's sit near 0.8 even for unrelated
-# text), so each backend has its own pair, derived on training data only (gated evals, evals/train,
-# the question bank left one out) by `python -m assistant.calibration` (procedure: its docstring;
-# numbers: docs/metrics.md). sentence-transformers keeps its dense-only threshold until it is
-# re-calibrated with the two-signal procedure (weight 0 = dense relevance alone, as before).
-ABSTAIN_BELOW: dict[str, float] = {"sentence-transformers": 0.36, "e5": 0.891}
-ABSTAIN_LEXICAL_WEIGHT: dict[str, float] = {"sentence-transformers": 0.0, "e5": 0.0423}
+# The best coverage (answer.coverage: dense cosine + ABSTAIN_LEXICAL_WEIGHT * log(1 + BM25) +
+# ABSTAIN_BANK_WEIGHT * nearness to the nearest bank question) under which the assistant abstains.
+# Cosines are model-specific (e5's sit near 0.8 even for unrelated text), so each backend has its
+# own values, derived on training data only (gated evals, evals/train, the question bank left one
+# out) by `python -m assistant.calibration` (procedure: its docstring; numbers: docs/metrics.md).
+# sentence-transformers keeps its dense-only threshold until it is re-calibrated (weights 0).
+ABSTAIN_BELOW: dict[str, float] = {"sentence-transformers": 0.36, "e5": 2.856}
+ABSTAIN_LEXICAL_WEIGHT: dict[str, float] = {"sentence-transformers": 0.0, "e5": 0.0909}
+# ... and the weight of the question's nearness to the trainers' bank questions in that score (the
+# third signal; fitted by the same procedure; 0 = not used). With it, the threshold assumes the
+# corpus has a question bank: a corpus without one must be re-calibrated (or set it to 0).
+ABSTAIN_BANK_WEIGHT: dict[str, float] = {"sentence-transformers": 0.0, "e5": 2.1417}
+# How similar a trainers' bank question must be to the question for its section to get a vote in
+# retrieval: e5's is chosen on training data only by `python -m benchmarks.fusion_weights` (a bank
+# question nearer than this is practically the question asked; merely near ones voted for the wrong
+# section as often as for the right one: docs/metrics.md). MiniLM keeps the earlier design (every
+# one of the three nearest votes) until the procedure is run for it.
+BANK_FLOOR: dict[str, float] = {"sentence-transformers": 0.0, "e5": 0.96}
 
 
 class Settings(BaseSettings):
@@ -61,14 +71,25 @@ class Settings(BaseSettings):
     candidates: int = Field(20, ge=1, le=200, description="passages each retriever proposes")
     passages: int = Field(5, ge=1, le=10, description="fused passages the answer may quote")
     abstain_below: float = Field(
-        ABSTAIN_BELOW[DEFAULT_BACKEND], ge=0.0, le=1.0,
-        description="coverage (best dense relevance + abstain_lexical_weight * log(1 + best BM25 score)) under "
+        ABSTAIN_BELOW[DEFAULT_BACKEND], ge=0.0, le=10.0,
+        description="coverage (best dense relevance + abstain_lexical_weight * log(1 + best BM25 score) + "
+                    "abstain_bank_weight * nearness to the nearest bank question) under "
                     "which we abstain; unset = the backend's calibrated value (docs/metrics.md)"
     )
     abstain_lexical_weight: float = Field(
         ABSTAIN_LEXICAL_WEIGHT[DEFAULT_BACKEND], ge=0.0, le=1.0,
         description="weight of log(1 + best BM25 score) next to the dense relevance in the abstention score; "
                     "unset = the backend's calibrated value (docs/metrics.md)"
+    )
+    bank_floor: float = Field(
+        BANK_FLOOR[DEFAULT_BACKEND], ge=0.0, le=1.0,
+        description="similarity a question-bank question needs to the question for its section to get a vote "
+                    "in retrieval; unset = the backend's value (docs/metrics.md)"
+    )
+    abstain_bank_weight: float = Field(
+        ABSTAIN_BANK_WEIGHT[DEFAULT_BACKEND], ge=0.0, le=10.0,
+        description="weight of the question's nearness to the nearest question-bank question in the abstention "
+                    "score; unset = the backend's calibrated value (docs/metrics.md)"
     )
     max_question_chars: int = Field(2000, ge=10)
     review_every_days: int = Field(
@@ -106,6 +127,10 @@ class Settings(BaseSettings):
                     data = {**data, "abstain_below": ABSTAIN_BELOW[backend]}
                 if data.get("abstain_lexical_weight") is None:
                     data = {**data, "abstain_lexical_weight": ABSTAIN_LEXICAL_WEIGHT[backend]}
+                if data.get("abstain_bank_weight") is None:
+                    data = {**data, "abstain_bank_weight": ABSTAIN_BANK_WEIGHT[backend]}
+                if data.get("bank_floor") is None:
+                    data = {**data, "bank_floor": BANK_FLOOR[backend]}
         return data
 
     @field_validator("embedding_model")

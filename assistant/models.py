@@ -80,6 +80,9 @@ class Passage(Frozen):
     score: float  # fused rank score, for ordering only
     relevance: float  # dense cosine similarity of the query to the passage, 0..1
     lexical: float = 0.0  # BM25 score; with `relevance`, what the composer abstains on (answer.coverage)
+    # The question's cosine to its nearest trainers' bank question (the same on every passage of one
+    # retrieval; 0 without a bank): the third signal the composer abstains on.
+    bank_nearness: float = 0.0
 
 
 class CitationSource(Frozen):

@@ -111,6 +111,12 @@ class BankIndex:
             return other
         return BankIndex(self.entries + other.entries, np.vstack([self.vectors, other.vectors]))
 
+    def nearest_similarity(self, query_vector: list[float]) -> float:
+        """The cosine of the question to its nearest bank question; 0 for an empty bank."""
+        if not self.entries:
+            return 0.0
+        return max(0.0, float((self.vectors @ np.asarray(query_vector, dtype=np.float32)).max()))
+
     def nearest_sections(self, query_vector: list[float], k: int) -> list[tuple[tuple[str, str], float]]:
         """(page, section) of the k nearest bank questions' sections, best first, each once."""
         if not self.entries:

@@ -1,4 +1,6 @@
-"""Hybrid retrieval: BM25 (bm25s) and dense (Chroma) candidates fused by reciprocal rank.
+"""Hybrid retrieval: three ranked lists fused by reciprocal rank: chunks by their vector (Chroma),
+by BM25 (bm25s), and the sections of the trainers' bank questions practically the same as the
+question (a resolved gap asked again).
 
 Near-duplicate passages (the credit policy stands on two pages) are merged into one passage
 listing every source, so one citation names both pages instead of repeating the text. The BM25
@@ -34,13 +36,23 @@ from assistant.question_bank import BankIndex, load_bank, load_resolved, split_s
 from assistant.text import tokens
 
 log = logging.getLogger(__name__)
-RRF_K = 10
-LEXICAL_WEIGHT = 1.0  # BM25's share in the fusion, relative to dense
+
+@dataclass(frozen=True)
+class Fusion:
+    """Each ranked list's share in the reciprocal-rank fusion, and its k. Chosen on training data
+    only, by `python -m benchmarks.fusion_weights` (docs/metrics.md "Fusion weights and the bank floor")."""
+
+    dense: float = 1.0  # chunks by their vector
+    lexical: float = 1.0  # BM25 (a turn with history: shared by its two readings)
+    bank: float = 1.0  # the sections of the nearest trainers' bank questions ...
+    bank_floor: float = 0.0  # ... those at least this similar to the question (`Settings.bank_floor`)
+    k: int = 10
+
+
 DUPLICATE_JACCARD = 0.8
 # A lost-content marker with a line or two around it looks like every other marker: such short
 # gap chunks are never merged as duplicates, each one is a different section's gap.
 SHORT_GAP_TOKENS = 12
-BANK_WEIGHT = 1.0  # the question bank's share in the fusion, as one retriever's (chosen on the training sets, docs/metrics.md)
 BANK_SECTIONS = 3  # sections of the nearest bank questions that get a vote
 POINTER_CHECK_SECONDS = 5.0
 
@@ -102,8 +114,10 @@ def resolved_bank(settings: Settings, embedder: Embedder, chunks: list[Chunk]) -
 class HybridSearch:
     """Owns the loaded snapshot; reloads it when another process flips the index pointer."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, client: store.ChromaClient | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, client: store.ChromaClient | None = None,
+                 fusion: Fusion | None = None) -> None:
         self.settings = settings
+        self.fusion = fusion or Fusion(bank_floor=settings.bank_floor)
         self.embedder = embedder
         self._owns_client = client is None  # only a client of our own is replaced when the store's files are
         self.client = client or store.make_client(settings)
@@ -182,15 +196,17 @@ class HybridSearch:
             for idx, sim in self._dense(snap, vector, n, business).items():
                 dense[idx] = max(sim, dense.get(idx, sim))
         lexical_views = [self._lexical(snap, view, n, business) for view in views]
-        rankings = [(sorted(dense, key=lambda i: -dense[i]), 1.0)]
-        rankings += [(list(lexical), LEXICAL_WEIGHT / len(views)) for lexical in lexical_views]
+        fusion = self.fusion
+        rankings = [(sorted(dense, key=lambda i: -dense[i]), fusion.dense)]
+        rankings += [(list(lexical), fusion.lexical / len(views)) for lexical in lexical_views]
         if snap.bank.entries:
-            rankings.append((self._bank(snap, vectors, business), BANK_WEIGHT))
+            rankings.append((self._bank(snap, vectors, business), fusion.bank))
         fused: dict[int, float] = {}
         for ranking, weight in rankings:
             for rank, idx in enumerate(ranking):
-                fused[idx] = fused.get(idx, 0.0) + weight / (RRF_K + rank + 1)
+                fused[idx] = fused.get(idx, 0.0) + weight / (fusion.k + rank + 1)
         lexical = {i: max(lx.get(i, 0.0) for lx in lexical_views) for i in fused}
+        nearness = max((snap.bank.nearest_similarity(v) for v in vectors), default=0.0)
         order = sorted(fused, key=lambda i: (-fused[i], -dense.get(i, 0.0), snap.chunks[i].id))
         passages: list[Passage] = []
         kept_sets: list[frozenset[str]] = []
@@ -207,7 +223,8 @@ class HybridSearch:
                 continue  # still scan the rest for duplicates of kept passages
             kept_sets.append(snap.token_sets[idx])
             passages.append(Passage(chunk=chunk, sources=(source,), score=fused[idx],
-                                    relevance=max(0.0, dense.get(idx, 0.0)), lexical=lexical.get(idx, 0.0)))
+                                    relevance=max(0.0, dense.get(idx, 0.0)), lexical=lexical.get(idx, 0.0),
+                                    bank_nearness=nearness))
         return passages
 
     def _bank(self, snap: Snapshot, vectors: list[list[float]], business: str | None) -> list[int]:
@@ -215,7 +232,8 @@ class HybridSearch:
         best: dict[tuple[str, str], float] = {}
         for vector in vectors:
             for key, sim in snap.bank.nearest_sections(vector, BANK_SECTIONS):
-                best[key] = max(sim, best.get(key, sim))
+                if sim >= self.fusion.bank_floor:
+                    best[key] = max(sim, best.get(key, sim))
         ranked: list[int] = []
         for key in sorted(best, key=lambda s: -best[s]):
             ranked += [i for i in snap.section_chunks.get(key, []) if not business or snap.chunks[i].business == business]

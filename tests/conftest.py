@@ -73,7 +73,8 @@ def fake_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Fake
 
     embedder = FakeEmbeddings()
     indexed = load_settings(data_dir=tmp_path_factory.mktemp("fake-data"), corpus_dir=CORPUS,
-                            abstain_below=FAKE_ABSTAIN_BELOW, abstain_lexical_weight=0.0)
+                            abstain_below=FAKE_ABSTAIN_BELOW, abstain_lexical_weight=0.0,
+                            abstain_bank_weight=0.0)
     ingest(indexed, embedder)
     return indexed, embedder
 

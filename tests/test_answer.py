@@ -77,6 +77,18 @@ def test_coverage_is_relevance_plus_weighted_log_bm25() -> None:
     assert coverage(0.8, -3.0, 0.05) == 0.8
 
 
+@pytest.mark.parametrize(("nearness", "weight", "abstains"), [
+    pytest.param(0.95, 2.0, False, id="a-question-like-a-trainers-is-covered"),
+    pytest.param(0.70, 2.0, True, id="far-from-every-bank-question-abstains"),
+    pytest.param(0.70, 0.0, False, id="weight-0-ignores-the-bank"),
+])
+def test_abstention_reads_the_nearness_to_the_bank(nearness: float, weight: float, abstains: bool) -> None:
+    passage = _passage("Credits up to $35 are fine.", "a", 0.86, score=1.0).model_copy(
+        update={"bank_nearness": nearness})
+    below = 0.85 + weight * 0.8  # the bank term must carry 0.8 of nearness to clear it
+    assert compose("credits", [passage], below, 0.0, weight).abstained is abstains
+
+
 # -- which passages the answer quotes ---------------------------------------------------------------
 
 BEST = "Courtesy credits up to $35 are fine for a closed service center."

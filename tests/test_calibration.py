@@ -12,7 +12,7 @@ from assistant.calibration import (
     calibration_cases,
     errors,
     fit,
-    fit_lexical_weight,
+    fit_weights,
     pick_threshold,
     training_cases,
 )
@@ -89,8 +89,39 @@ LEXICAL_BACKWARDS = two_signal(inside=[(0.88, 0.5), (0.90, 1.0), (0.92, 0.2)],
     pytest.param(LEXICAL_BACKWARDS, False, id="backwards-bm25-gets-no-weight"),
 ])
 def test_the_lexical_weight_is_fitted_and_never_negative(cases: list[Scored], positive: bool) -> None:
-    weight = fit_lexical_weight(cases)
+    weight, _ = fit_weights(cases, bank=False)
     assert (weight > 0) is positive and weight >= 0
+
+
+def three_signal(inside: list[tuple[float, float, float]], outside: list[tuple[float, float, float]]) -> list[Scored]:
+    """(dense relevance, BM25, bank nearness) triples, in scope and out of scope."""
+    return ([Scored(f"in-{n}", True, r, b, q) for n, (r, b, q) in enumerate(inside)]
+            + [Scored(f"out-{n}", False, r, b, q) for n, (r, b, q) in enumerate(outside)])
+
+
+# Dense and BM25 overlap; only the nearness to the bank questions separates.
+BANK_SEPARATES = three_signal(
+    inside=[(0.84, 2.0, 0.92), (0.85, 1.0, 0.95), (0.86, 1.5, 0.90), (0.83, 1.0, 0.93), (0.88, 2.0, 0.91)],
+    outside=[(0.85, 1.5, 0.80), (0.84, 2.0, 0.78), (0.86, 1.0, 0.82), (0.83, 1.5, 0.79)])
+# Nearness goes with *out* of scope: never a negative weight (it is dropped, the rest refitted).
+BANK_BACKWARDS = three_signal(
+    inside=[(0.90, 2.0, 0.80), (0.92, 3.0, 0.78), (0.91, 2.5, 0.79)],
+    outside=[(0.82, 0.5, 0.95), (0.83, 0.0, 0.93), (0.81, 1.0, 0.94)])
+
+
+@pytest.mark.parametrize(("cases", "positive"), [
+    pytest.param(BANK_SEPARATES, True, id="nearness-separates-what-dense-and-bm25-cannot"),
+    pytest.param(BANK_BACKWARDS, False, id="backwards-nearness-gets-no-weight"),
+])
+def test_the_bank_weight_is_fitted_and_never_negative(cases: list[Scored], positive: bool) -> None:
+    _, weight = fit_weights(cases)
+    assert (weight > 0) is positive and weight >= 0
+
+
+def test_the_three_signal_score_beats_two_when_the_bank_separates() -> None:
+    chosen, two = fit(BANK_SEPARATES), fit(BANK_SEPARATES, bank=False)
+    assert chosen.bank_weight > 0 and chosen.errors == 0 < two.errors
+    assert errors(BANK_SEPARATES, chosen.value, chosen.lexical_weight, chosen.bank_weight) == 0
 
 
 def test_the_combined_score_beats_dense_alone_when_bm25_separates() -> None:
@@ -107,11 +138,12 @@ def test_coverage_adds_the_damped_bm25_score_to_the_relevance() -> None:
     assert case.coverage(0.0) == 0.8
     assert case.coverage(0.05) == pytest.approx(0.85)  # log1p(e - 1) = 1
     assert Scored("neg", True, 0.8, -2.0).coverage(0.05) == 0.8  # BM25 below zero counts as none
+    assert Scored("near", True, 0.8, 0.0, 0.9).coverage(0.0, 2.0) == pytest.approx(2.6)  # + 2 * nearness
 
 
 def test_the_fit_needs_both_classes() -> None:
     with pytest.raises(ValueError, match="both"):
-        fit_lexical_weight(two_signal([(0.9, 1.0)], []))
+        fit_weights(two_signal([(0.9, 1.0)], []))
 
 
 def test_training_cases_are_the_gated_and_training_sets_never_held_out() -> None:

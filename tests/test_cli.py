@@ -36,7 +36,7 @@ def test_missing_index_says_how_to_build(capsys: pytest.CaptureFixture[str]) -> 
 @pytest.mark.parametrize("env,value,name", [
     ("ASSISTANT_CANDIDATES", "many", "ASSISTANT_CANDIDATES"),
     ("ASSISTANT_CHROMA_URL", "localhost:8000", "ASSISTANT_CHROMA_URL"),
-    ("ASSISTANT_ABSTAIN_BELOW", "2", "ASSISTANT_ABSTAIN_BELOW"),
+    ("ASSISTANT_ABSTAIN_BELOW", "-1", "ASSISTANT_ABSTAIN_BELOW"),
     ("ASSISTANT_LOG_LEVEL", "LOUD", "ASSISTANT_LOG_LEVEL"),
     ("ASSISTANT_TYPO_SETTING", "1", "ASSISTANT_TYPO_SETTING"),
 ], ids=["not-a-number", "url-without-scheme", "out-of-range", "not-a-choice", "unknown-setting"])

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import ABSTAIN_BELOW, ABSTAIN_LEXICAL_WEIGHT, PROJECT_ROOT, load_settings
+from assistant.config import (
+    ABSTAIN_BANK_WEIGHT,
+    ABSTAIN_BELOW,
+    ABSTAIN_LEXICAL_WEIGHT,
+    BANK_FLOOR,
+    PROJECT_ROOT,
+    load_settings,
+)
 from assistant.embeddings import E5Embeddings, SentenceTransformerEmbeddings, get_embedder
 from assistant.errors import ConfigError
 
@@ -102,6 +109,14 @@ def test_the_threshold_defaults_to_the_backends_own(backend: str, monkeypatch: p
     monkeypatch.setenv("ASSISTANT_EMBEDDING_BACKEND", backend)
     assert load_settings().abstain_below == ABSTAIN_BELOW[backend]
     assert load_settings().abstain_lexical_weight == ABSTAIN_LEXICAL_WEIGHT[backend]
+    assert load_settings().bank_floor == BANK_FLOOR[backend]
+
+
+def test_an_explicit_bank_floor_wins_over_the_backends(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_EMBEDDING_BACKEND", "e5")
+    monkeypatch.setenv("ASSISTANT_BANK_FLOOR", "0.5")
+    assert load_settings().bank_floor == 0.5
+    assert load_settings(bank_floor=0.0).bank_floor == 0.0
 
 
 def test_an_explicit_lexical_weight_wins_over_the_backends(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -207,7 +222,7 @@ def test_the_e5_backend_imports_no_torch_on_any_entry_point(backend: str | None,
 
 @pytest.mark.integration
 def test_the_configured_abstention_rule_is_still_what_the_procedure_derives(tmp_path: Path) -> None:
-    """Re-derives e5's `ABSTAIN_LEXICAL_WEIGHT` and `ABSTAIN_BELOW` by the documented procedure
+    """Re-derives e5's `ABSTAIN_LEXICAL_WEIGHT`, `ABSTAIN_BANK_WEIGHT` and `ABSTAIN_BELOW` by the documented procedure
     (gated and training sets, question bank left one out): a change to the corpus, retrieval, the
     bank or the training cases that moves them fails here. (sentence-transformers keeps its
     dense-only threshold until it is re-calibrated: docs/metrics.md.)"""
@@ -219,5 +234,6 @@ def test_the_configured_abstention_rule_is_still_what_the_procedure_derives(tmp_
     scored = score_cases(settings, calibration_cases(training_cases()), bank=True)
     best = fit(scored)
     assert best.lexical_weight == pytest.approx(ABSTAIN_LEXICAL_WEIGHT["e5"], abs=5e-4)
-    assert errors(scored, ABSTAIN_BELOW["e5"], ABSTAIN_LEXICAL_WEIGHT["e5"]) == best.errors
+    assert best.bank_weight == pytest.approx(ABSTAIN_BANK_WEIGHT["e5"], abs=5e-4)
+    assert errors(scored, ABSTAIN_BELOW["e5"], ABSTAIN_LEXICAL_WEIGHT["e5"], ABSTAIN_BANK_WEIGHT["e5"]) == best.errors
     assert best.gap[0] < ABSTAIN_BELOW["e5"] <= best.gap[1]

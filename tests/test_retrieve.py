@@ -93,10 +93,21 @@ def test_a_bank_question_points_at_its_section_whatever_the_section_says(tmp_pat
     question = make_question("car got hauled away, what paperwork do I need")
     without = HybridSearch(*_tiny(tmp_path / "a"))
     assert without.snapshot.bank.entries == []
-    bank = "- question: car got hauled away, what paperwork\n  page: tow\n  section: Tow Receipts\n"
+    bank = "- question: car got hauled away, what paperwork do I need?\n  page: tow\n  section: Tow Receipts\n"
     with_bank = HybridSearch(*_tiny(tmp_path / "b", bank))
     assert [p.chunk.page for p in with_bank.retrieve(question)][0] == "tow"
     assert [p.chunk.page for p in without.retrieve(question)][0] != "tow"
+
+
+@pytest.mark.parametrize(("floor", "votes"), [(0.0, True), (0.5, True), (0.9, False)])
+def test_a_bank_question_votes_only_when_it_is_at_least_the_floor_similar(tmp_path, floor: float,  # type: ignore[no-untyped-def]
+                                                                         votes: bool) -> None:
+    # Five of the question's seven words (fake embedder: cosine ~0.85): near, not the same question.
+    bank = "- question: car got hauled away, what paperwork\n  page: tow\n  section: Tow Receipts\n"
+    settings, embedder = _tiny(tmp_path, bank)
+    search = HybridSearch(settings.model_copy(update={"bank_floor": floor}), embedder)
+    first = search.retrieve(make_question("car got hauled away, what paperwork do I need"))[0]
+    assert (first.chunk.page == "tow") is votes
 
 
 def test_a_bank_label_whose_section_is_gone_is_left_out(tmp_path) -> None:  # type: ignore[no-untyped-def]
