@@ -27,7 +27,7 @@ DENOMINATORS = {"third": 3, "quarter": 4, "fourth": 4, "fifth": 5, "sixth": 6, "
 NUMERATORS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "nine": 9}
 CREDIT_NOUN = r"(?:coupon|credit|courtesy|refund|comp|off|back)"
 BILL_WORD = "five|ten|twenty|fifty|hundred"  # banknotes: "a twenty" is $20
-AFTER_BILL = "for|as|to|off|back|on|if|since|because|credit|coupon|courtesy"
+AFTER_BILL = "for|as|to|off|back|on|if|since|because|credit|coupon|courtesy|ok|okay|fine|enough|good|too|instead"
 FRACTION_WORDS = {"half": 0.5, **{f"{n} {d}{'' if v == 1 else 's'}": v / dv for n, v in NUMERATORS.items()
                                   for d, dv in DENOMINATORS.items() if v < dv}}
 WEST_VIRGINIA = re.compile(
@@ -101,9 +101,11 @@ def amounts(text: str) -> tuple[float, ...]:
     # A bare number after a credit word or an ask ("credit them 40", "she's asking for 60", "can I do 45").
     for m in re.finditer(r"\b(?:(?:credit|refund|coupon|comp|waive)\w*|asking for|asks for|asked for|wants|requesting|"
                          r"demanding|do)\s+(?:them\s+|him\s+|her\s+|the client\s+)?"
-                         r"(?:of\s+|for\s+)?(\d+(?:\.\d{1,2})?)\b"
-                         r"(?!\s*(?:days?|weeks?|months?|years?|%|percent|times?))", text):
-        found.append(float(m.group(1)))
+                         rf"(?:of\s+|for\s+)?(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER}(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL})\b)))\b"
+                         r"(?!\s*(?:days?|weeks?|months?|years?|%|percent|times?|minutes?|hours?|of\b|more\b))", text):
+        value = None if m.group(1) in ("one", "a", "an") else _number(m.group(1))
+        if value is not None:
+            found.append(value)
     # A number right before what a credit is or does ("a 50 coupon", "take seventy off", "20 back").
     for m in re.finditer(rf"(?<![$\d.,])\b(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})\s+(?:{CREDIT_NOUN})\b", text):
         value = None if m.group(1) in ("one", "a", "an") else _number(m.group(1))  # "a one-off credit"
