@@ -62,6 +62,18 @@ _AMBIGUOUS_IN_CONTEXT = re.compile(
     rf"|(?:(?<![A-Z]\s)\b({_AMBIGUOUS})\s+(?:{STATE_NOUNS})\b)")
 
 
+# A bare number after a credit word or an ask ("credit them 40", "she's asking for 60", "can I do forty?").
+_AFTER_AN_ASK = re.compile(
+    r"\b(?:(?:credit|refund|coupon|comp|waive)\w*|asking for|asks for|asked for|wants|requesting|demanding|do)\s+"
+    r"(?:them\s+|him\s+|her\s+|the client\s+)?(?:of\s+|for\s+)?"
+    rf"(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER}(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL})\b)))\b"
+    r"(?!\s*(?:days?|weeks?|months?|years?|%|percent|times?|minutes?|hours?|of\b|more\b))")
+# A number right before what a credit is or does ("a 50 coupon", "take seventy off", "20 back").
+_BEFORE_A_CREDIT = re.compile(rf"(?<![$\d.,])\b(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})\s+(?:{CREDIT_NOUN})\b")
+# Banknote slang, judged by what follows: "give her a ten as an apology", "is a twenty ok".
+_BANKNOTE = re.compile(rf"\b(?:a|an)\s+({BILL_WORD})\b(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL})\b))")
+
+
 def _number(text: str) -> float | None:
     return float(text) if text[0].isdigit() else _words_to_number(re.split(r"[\s-]+", text))
 
@@ -98,22 +110,17 @@ def amounts(text: str) -> tuple[float, ...]:
         value = _words_to_number(re.split(r"[\s-]+", m.group(1)))
         if value is not None:
             found.append(value)
-    # A bare number after a credit word or an ask ("credit them 40", "she's asking for 60", "can I do 45").
-    for m in re.finditer(r"\b(?:(?:credit|refund|coupon|comp|waive)\w*|asking for|asks for|asked for|wants|requesting|"
-                         r"demanding|do)\s+(?:them\s+|him\s+|her\s+|the client\s+)?"
-                         rf"(?:of\s+|for\s+)?(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER}(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL})\b)))\b"
-                         r"(?!\s*(?:days?|weeks?|months?|years?|%|percent|times?|minutes?|hours?|of\b|more\b))", text):
-        value = None if m.group(1) in ("one", "a", "an") else _number(m.group(1))
-        if value is not None:
-            found.append(value)
-    # A number right before what a credit is or does ("a 50 coupon", "take seventy off", "20 back").
-    for m in re.finditer(rf"(?<![$\d.,])\b(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})\s+(?:{CREDIT_NOUN})\b", text):
-        value = None if m.group(1) in ("one", "a", "an") else _number(m.group(1))  # "a one-off credit"
-        if value is not None:
-            found.append(value)
-    # Money slang: "a twenty", "a fifty" given, asked for or credited ("give her a ten as an apology").
-    for m in re.finditer(rf"\b(?:a|an)\s+({BILL_WORD})\b(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL})\b))", text):
-        found.append(100.0 if m.group(1) == "hundred" else float(NUMBER_WORDS[m.group(1)]))
+    # Bare numbers read as money by what is around them; a number two of these read counts once.
+    taken: set[tuple[int, int]] = set()
+    for pattern in (_AFTER_AN_ASK, _BEFORE_A_CREDIT, _BANKNOTE):
+        for m in pattern.finditer(text):
+            number = m.group(1)
+            if m.span(1) in taken or number in ("one", "a", "an"):  # "a one-off credit"
+                continue
+            value = 100.0 if number == "hundred" else _number(number)
+            if value is not None:
+                taken.add(m.span(1))
+                found.append(value)
     # A turn that is only a number ("sixty", "45?") answers an earlier "how much": it is an amount.
     if not found and (alone := re.fullmatch(rf"\s*\$?(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})\s*[?.!]*\s*", text)):
         value = float(alone.group(1)) if alone.group(1)[0].isdigit() else _words_to_number(
