@@ -51,12 +51,12 @@ def main() -> None:
     embedder = None if args.lexicon else get_embedder(settings)
     engine = Engine(load_book(settings.corpus_dir), embedder, settings.data_dir / "vectors")
     table = [(rule.id, e) for rule in engine.book.rules for e in rule.spec.examples.fire + rule.spec.examples.near_misses]
-    wrong = []
+    mislabelled = []
     for rule_id, example in table:
         fired = {v.rule: v.action for v in engine.evaluate(make_question(example.q, example.history))}
         if fired.get(rule_id) != example.action and (example.action is not None or rule_id in fired):
-            wrong.append(f"    {rule_id}:{example.id} expected {example.action}, got {fired}")
-    print(f"rules.yaml examples: {len(table) - len(wrong)}/{len(table)} as labelled", *wrong, sep="\n")
+            mislabelled.append(f"    {rule_id}:{example.id} expected {example.action}, got {fired}")
+    print(f"rules.yaml examples: {len(table) - len(mislabelled)}/{len(table)} as labelled", *mislabelled, sep="\n")
     cases = load_cases([args.file])
     for tag in args.tag or ["half-a", "half-b"]:
         stats, failures = measure(engine, [c for c in cases if tag in c.tags])
