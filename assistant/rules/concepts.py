@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from assistant.errors import RuleBookError
 from assistant.rules.schema import ConceptFile
-from assistant.rules.typos import Corrector
+from assistant.rules.typos import Corrector, abbreviation_pattern, expand
 
 GAP = 4  # words "..." may skip
 LONG_PHRASE_WORD = 8  # a word this long in a longer phrase is a typo target too ("supervisor")
@@ -133,6 +133,8 @@ class Lexicon:
         self.intents = frozenset(c.name for c in concepts if c.intent)
         self.slot_of = {c.name: c.slot for c in concepts if c.slot}
         self.corrector = Corrector(words, stems, known | set(spec.not_typos))
+        self.abbreviations = dict(spec.abbreviations)
+        self._abbreviation_pattern = abbreviation_pattern(self.abbreviations)
         # Phrases indexed by what their first word can be, so a turn is only matched against
         # phrases that can start somewhere in it.
         self._by_word: dict[str, list[tuple[str, Phrase]]] = defaultdict(list)
@@ -147,6 +149,10 @@ class Lexicon:
                     self._by_word[word].append((c.name, phrase))
                 for prefix in first.prefixes:
                     self._by_prefix[prefix].append((c.name, phrase))
+
+    def expand(self, prepared: str) -> str:
+        """Agents' shorthand spelt out (concepts.yaml `abbreviations`)."""
+        return expand(prepared, self.abbreviations, self._abbreviation_pattern)
 
     def _candidates(self, token: str) -> list[tuple[str, Phrase]]:
         found = list(self._by_word.get(token, ()))

@@ -59,7 +59,7 @@ class Topic:
 
 @lru_cache(maxsize=4096)
 def read(text: str, lexicon: Lexicon) -> Reading:
-    prepared = prepare(text)
+    prepared = lexicon.expand(prepare(text))
     words = [lexicon.corrector.correct(w) for w in tokens(prepared)]
     corrected = " ".join(words)
     return Reading(text=text, words=tuple(words), concepts=lexicon.find(words),

@@ -102,6 +102,7 @@ class ConceptSpec(Data):
 class ConceptFile(Data):
     concepts: dict[str, ConceptSpec]
     not_typos: list[str] = Field(default_factory=list)  # real words the typo corrector must leave alone
+    abbreviations: dict[str, str] = Field(default_factory=dict)  # agents' shorthand -> the words it stands for
 
     @model_validator(mode="after")
     def _names(self) -> ConceptFile:

@@ -22,8 +22,14 @@ NUMBER_WORDS = {
 MONEY_UNIT = r"(?:dollars?|bucks?|usd|dolars?)"
 _NUMBER_WORD = "|".join(list(NUMBER_WORDS) + ["hundred", "thousand"])
 SPELLED_NUMBER = rf"(?:(?:a|an|and|{_NUMBER_WORD})[\s-]+)*(?:{_NUMBER_WORD})"
-FRACTION_WORDS = {"half": 0.5, "a third": 1 / 3, "one third": 1 / 3, "two thirds": 2 / 3, "a quarter": 0.25,
-                  "one quarter": 0.25, "three quarters": 0.75}
+# Shares written in words: "half", "a third", "two thirds", "three fourths", "a fifth", "nine tenths".
+DENOMINATORS = {"third": 3, "quarter": 4, "fourth": 4, "fifth": 5, "sixth": 6, "eighth": 8, "tenth": 10}
+NUMERATORS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "nine": 9}
+CREDIT_NOUN = r"(?:coupon|credit|courtesy|refund|comp|off|back)"
+BILL_WORD = "five|ten|twenty|fifty|hundred"  # banknotes: "a twenty" is $20
+AFTER_BILL = "for|as|to|off|back|on|if|since|because|credit|coupon|courtesy|ok|okay|fine|enough|good|too|instead"
+FRACTION_WORDS = {"half": 0.5, **{f"{n} {d}{'' if v == 1 else 's'}": v / dv for n, v in NUMERATORS.items()
+                                  for d, dv in DENOMINATORS.items() if v < dv}}
 WEST_VIRGINIA = re.compile(
     r"\bwest[\s-]*virgin\w*|\bw\.?\s?virgin\w*|\bwest[\s.-]*va\b\.?|\bmountain state\b|"
     r"\bw\.?\s?va\b\.?|\bw\.\s?v\.?(?=[\s,;:?!)]|$)|\bwv\b|\bwestvirginia\b")
@@ -43,10 +49,33 @@ STATE_NAMES = {code: name.title() for name, code in STATES.items()}
 STATE_WORDS = frozenset(w for name in STATES for w in name.split())  # part of the typo vocabulary
 _STATE_NAME = re.compile(r"\b(" + "|".join(sorted((n for n in STATES if n != "west virginia"), key=len, reverse=True))
                          + r")\b")
-# Two-letter codes count only in capitals ("TX", "NY"), and not those that are also words or
-# titles when shouted ("CLIENT IS IN COLLECTION", "OK", "MS", "DR").
+# Two-letter codes count only in capitals ("TX", "NY"). Those that are also words or titles when
+# shouted ("CLIENT IS IN COLLECTION", "OK", "HI", "ME", "PA") count only in a state-like place:
+# after "in", "from", "to" or "of" ("client in PA", "moved to OH") or before a word for a person
+# or an account ("PA client", "OK resident"), and never in a shouted run of capitals.
 AMBIGUOUS_CODES = frozenset("AL AR CO DE GA HI ID IN LA MA MD ME MO MS OH OK OR PA".split())
 _STATE_CODE = re.compile(r"\b(" + "|".join(sorted(set(STATES.values()) - AMBIGUOUS_CODES)) + r")\b")
+_AMBIGUOUS = "|".join(sorted(AMBIGUOUS_CODES))
+STATE_NOUNS = "client|clients|cx|customer|customers|resident|residents|account|accounts|address|state|office|law"
+_AMBIGUOUS_IN_CONTEXT = re.compile(
+    rf"(?:\b(?:in|from|to|of|lives|living|located|state)\s+({_AMBIGUOUS})\b(?!\s+[A-Z]{{2}}))"
+    rf"|(?:(?<![A-Z]\s)\b({_AMBIGUOUS})\s+(?:{STATE_NOUNS})\b)")
+
+
+# A bare number after a credit word or an ask ("credit them 40", "she's asking for 60", "can I do forty?").
+_AFTER_AN_ASK = re.compile(
+    r"\b(?:(?:credit|refund|coupon|comp|waive)\w*|asking for|asks for|asked for|wants|requesting|demanding|do)\s+"
+    r"(?:them\s+|him\s+|her\s+|the client\s+)?(?:of\s+|for\s+)?"
+    rf"(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER}(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL})\b)))\b"
+    r"(?!\s*(?:days?|weeks?|months?|years?|%|percent|times?|minutes?|hours?|of\b|more\b))")
+# A number right before what a credit is or does ("a 50 coupon", "take seventy off", "20 back").
+_BEFORE_A_CREDIT = re.compile(rf"(?<![$\d.,])\b(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})\s+(?:{CREDIT_NOUN})\b")
+# Banknote slang, judged by what follows: "give her a ten as an apology", "is a twenty ok".
+_BANKNOTE = re.compile(rf"\b(?:a|an)\s+({BILL_WORD})\b(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL})\b))")
+
+
+def _number(text: str) -> float | None:
+    return float(text) if text[0].isdigit() else _words_to_number(re.split(r"[\s-]+", text))
 
 
 def _words_to_number(words: list[str]) -> float | None:
@@ -81,12 +110,17 @@ def amounts(text: str) -> tuple[float, ...]:
         value = _words_to_number(re.split(r"[\s-]+", m.group(1)))
         if value is not None:
             found.append(value)
-    # A bare number after a credit word or an ask ("credit them 40", "she's asking for 60", "can I do 45").
-    for m in re.finditer(r"\b(?:(?:credit|refund|coupon|comp|waive)\w*|asking for|asks for|asked for|wants|requesting|"
-                         r"demanding|do)\s+(?:them\s+|him\s+|her\s+|the client\s+)?"
-                         r"(?:of\s+|for\s+)?(\d+(?:\.\d{1,2})?)\b"
-                         r"(?!\s*(?:days?|weeks?|months?|years?|%|percent|times?))", text):
-        found.append(float(m.group(1)))
+    # Bare numbers read as money by what is around them; a number two of these read counts once.
+    taken: set[tuple[int, int]] = set()
+    for pattern in (_AFTER_AN_ASK, _BEFORE_A_CREDIT, _BANKNOTE):
+        for m in pattern.finditer(text):
+            number = m.group(1)
+            if m.span(1) in taken or number in ("one", "a", "an"):  # "a one-off credit"
+                continue
+            value = 100.0 if number == "hundred" else _number(number)
+            if value is not None:
+                taken.add(m.span(1))
+                found.append(value)
     # A turn that is only a number ("sixty", "45?") answers an earlier "how much": it is an amount.
     if not found and (alone := re.fullmatch(rf"\s*\$?(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})\s*[?.!]*\s*", text)):
         value = float(alone.group(1)) if alone.group(1)[0].isdigit() else _words_to_number(
@@ -105,6 +139,10 @@ def fractions(text: str) -> tuple[float, ...]:
         value = _words_to_number(re.split(r"[\s-]+", m.group(1)))
         if value is not None:
             found.append(value / 100)
+    for m in re.finditer(rf"\b(\d+|{SPELLED_NUMBER})\s+cents on the dollar\b", text):
+        value = _number(m.group(1))
+        if value is not None:
+            found.append(value / 100)
     for words, value in FRACTION_WORDS.items():
         if re.search(rf"\b{words}\b", text):
             found.append(value)
@@ -120,6 +158,7 @@ def states(folded: str, raw: str = "") -> frozenset[str]:
         folded = WEST_VIRGINIA.sub(" ", folded)
     found |= {STATES[m.group(1)] for m in _STATE_NAME.finditer(folded)}
     found |= {m.group(1) for m in _STATE_CODE.finditer(raw)}
+    found |= {m.group(1) or m.group(2) for m in _AMBIGUOUS_IN_CONTEXT.finditer(raw)}
     return frozenset(found)
 
 

@@ -11,7 +11,7 @@ Pure functions of the text and the vocabulary.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -43,6 +43,23 @@ def prepare(text: str) -> str:
     for pattern, repl in CONTRACTIONS:
         text = pattern.sub(repl, text)
     return text
+
+
+def abbreviation_pattern(abbreviations: Mapping[str, str]) -> re.Pattern[str] | None:
+    """One pattern for every shorthand, longest first, matched as a whole word ("w/o", "#", "acct")."""
+    if not abbreviations:
+        return None
+    def one(a: str) -> str:  # word boundaries only where the shorthand itself begins or ends with a letter
+        return ((r"(?<![a-z0-9$])" if a[0].isalnum() else "") + re.escape(a)
+                + (r"(?![a-z0-9])" if a[-1].isalnum() else ""))
+    return re.compile("|".join(one(a) for a in sorted(abbreviations, key=len, reverse=True)))
+
+
+def expand(prepared: str, abbreviations: Mapping[str, str], pattern: re.Pattern[str] | None) -> str:
+    """Prepared text with agents' shorthand spelt out ("acct" -> "account", "w/" -> "with")."""
+    if pattern is None:
+        return prepared
+    return pattern.sub(lambda m: f" {abbreviations[m.group(0)]} ", prepared)
 
 
 def tokens(prepared: str) -> list[str]:

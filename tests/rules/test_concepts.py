@@ -39,6 +39,10 @@ def test_unless_blocks_only_matches_inside_it() -> None:
     P("half of what she owes", (0.5,), id="half"),
     P("two thirds today", (2 / 3,), id="two-thirds"),
     P("$70 credit", (), id="money-is-not-a-fraction"),
+    P("three fourths of it", (0.75,), id="three-fourths"),
+    P("a fifth of the debt", (0.2,), id="a-fifth"),
+    P("40 cents on the dollar", (0.4,), id="cents-on-the-dollar"),
+    P("80 pct", (0.8,), id="pct"),
 ])
 def test_fractions(text: str, expected: tuple[float, ...]) -> None:
     assert fractions(prepare(text)) == pytest.approx(expected)

@@ -84,9 +84,26 @@ def test_an_injection_never_changes_a_parameter(question: str) -> None:
       id="charge-status-replaced"),
     P(["can I refund the reset fee?", "it was a failed test"], "actually the tech found a device issue",
       {"reset-refund": "caution"}, id="cause-replaced-three-turns"),
+    P(["my client is fed up that the location was closed"], "could I do seventy?", {"credit-cap": "escalate"},
+      id="later-turn-adds-a-spelled-amount"),
+    P(["can I give a courtesy credit to a WV client?"], "sorry, she's in PA", {}, id="state-code-in-context-replaces"),
+    P(["WV client called about her balance"], "she'd like to pay $40 of it", {}, id="payment-amount-is-no-credit"),
+    P(["client in collections owes $700"], "can we accept 450 and mark it closed?", {"banned-term": "deny"},
+      id="amount-for-closing-is-a-reduced-payoff"),
 ])
 def test_conversations(history: list[str], question: str, expected: dict[str, str]) -> None:
     assert fired(question, history) == expected
+
+
+@pytest.mark.parametrize("question,rule", [
+    P("the client is annoyed the monthly fee is $89", "credit-cap", id="upset-about-a-fee-amount"),
+    P("cx is angry she has to pay $120 today", "credit-cap", id="upset-about-a-payment"),
+    P("client upset about his $210 balance", "credit-cap", id="upset-about-a-balance"),
+    P("West Virginia client is frustrated the install cost $150", "wv-no-credit", id="wv-upset-about-a-cost"),
+    P("WV client wants to know if $60 is her full balance", "wv-no-credit", id="wv-balance-amount"),
+])
+def test_an_amount_that_is_a_payment_a_balance_or_a_fee_is_no_credit_ask(question: str, rule: str) -> None:
+    assert rule not in fired(question)
 
 
 def test_history_alone_does_not_fire_on_an_unrelated_new_question() -> None:

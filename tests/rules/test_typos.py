@@ -10,7 +10,8 @@ from assistant.rules.typos import MIN_CORRECTED_CHARS, prepare, tokens
 from assistant.text import fold
 
 P = pytest.param
-CORRECTOR = default_book().lexicon.corrector
+LEXICON = default_book().lexicon
+CORRECTOR = LEXICON.corrector
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -28,9 +29,31 @@ CORRECTOR = default_book().lexicon.corrector
     P("usd 15", (15.0,), id="usd-prefix"),
     P("missed 2 appointments", (), id="count-not-money"),
     P("$20 or $40", (20.0, 40.0), id="two-amounts"),
+    P("hook him up with a 25 coupon", (25.0,), id="number-before-coupon"),
+    P("knock sixty off the next visit", (60.0,), id="spelled-number-off"),
+    P("she wants 30 back", (30.0,), id="number-back"),
+    P("could we give her a twenty for the wait", (20.0,), id="banknote-slang"),
+    P("is a fifty ok for the trouble", (50.0,), id="banknote-then-ok"),
+    P("a ten minute hold", (), id="banknote-word-before-a-noun"),
+    P("is a one-off credit ok", (), id="one-off-is-not-money"),
+    P("she is asking for forty", (40.0,), id="spelled-after-an-ask"),
+    P("he wants three appointments moved", (), id="spelled-count-not-money"),
 ])
 def test_amounts(text: str, expected: tuple[float, ...]) -> None:
     assert amounts(fold(text)) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    P("note the acct", "note the account", id="acct"),
+    P("cx is mad", "client is mad", id="cx"),
+    P("talk w/ collections", "talk with collections", id="slash-w"),
+    P("w/o approval", "without approval", id="slash-wo"),
+    P("whats the #", "whats the number", id="hash"),
+    P("60 pct", "60 percent", id="pct"),
+    P("accton cxs", "accton cxs", id="only-whole-words"),
+])
+def test_agents_shorthand_is_spelt_out(text: str, expected: str) -> None:
+    assert " ".join(LEXICON.expand(prepare(text)).split()) == expected
 
 
 @pytest.mark.parametrize("word,expected", [
@@ -52,6 +75,7 @@ def test_amounts(text: str, expected: tuple[float, ...]) -> None:
     P("co-pay", "co-pay", id="not-alphabetic"),
     P("night", "night", id="first-letter-kept"),  # one edit from "fight", but typos keep the first letter
     P("coming", "coming", id="common-word-near-comping"),
+    P("texts", "texts", id="not-a-typo-near-texas"),  # a state word is a typo target: "texts" is no state
 ])
 def test_typo_corrector(word: str, expected: str) -> None:
     assert CORRECTOR.correct(word) == expected
@@ -85,6 +109,21 @@ def test_west_virginia_spellings(text: str) -> None:
 def test_other_places_are_not_west_virginia(text: str, code: str | None) -> None:
     found = states(prepare(f"client in {text} wants a credit"), f"client in {text} wants a credit")
     assert "WV" not in found and (code in found if code else not found)
+
+
+@pytest.mark.parametrize("raw,code", [
+    P("client in PA wants a credit", "PA", id="in-code"),
+    P("OH client wants a credit", "OH", id="code-before-client"),
+    P("she moved to OK last year", "OK", id="to-code"),
+    P("OK so the client wants a credit", None, id="ok-is-a-word"),
+    P("hi, cx wants a credit", None, id="hi-lower"),
+    P("ME and the client went over it", None, id="me-shouted"),
+    P("NOTE: CLIENT IS IN PA NOW", None, id="shouted-run"),
+    P("CLIENT IS IN COLLECTION", None, id="in-shouted"),
+])
+def test_ambiguous_state_codes_count_only_in_a_state_like_place(raw: str, code: str | None) -> None:
+    found = states(prepare(raw), raw)
+    assert found == ({code} if code else set())
 
 
 def test_dotted_team_names_read_as_one_word() -> None:
