@@ -32,6 +32,7 @@ from assistant.config import Settings
 from assistant.embeddings import Embedder
 from assistant.errors import EmbedderMismatch, IndexNotBuilt
 from assistant.models import Chunk, Passage, Question, Source
+from assistant.question import CONTEXT_TURNS
 from assistant.question_bank import BankIndex, load_bank, load_resolved, split_stale
 from assistant.text import tokens
 
@@ -44,6 +45,11 @@ class Fusion:
 
     dense: float = 1.0  # chunks by their vector
     lexical: float = 1.0  # BM25 (a turn with history: shared by its two readings)
+    # A turn with history: the earlier turns read on their own (dense and BM25) vote at this share of
+    # `dense` / `lexical`, so the conversation's topic holds when the new turn's own words point
+    # nowhere in particular ("how long does it take them"). Chosen on the two training conversation
+    # sets (docs/metrics.md, "Conversations: the earlier turns' own reading").
+    topic: float = 0.25
     bank: float = 1.0  # the sections of the nearest trainers' bank questions ...
     bank_floor: float = 0.0  # ... those at least this similar to the question (`Settings.bank_floor`)
     k: int = 10
@@ -178,15 +184,21 @@ class HybridSearch:
         both readings' lexical rankings vote. An elliptical turn ("where does he mail that?") finds
         little alone and its topic in context; a new topic finds its passage alone, where the
         earlier turns' words only dilute the contextual reading.
+
+        The earlier turns are also read on their own, without the new one: their passages vote at a
+        small share (`Fusion.topic`), the topic the conversation is on.
         """
-        views = [question.text, question.search_text] if question.history else [question.text]
-        return self._search(views, k, question.business)
+        if not question.history:
+            return self._search([question.text], k, question.business)
+        topic = " ".join(" ".join(turn.split()) for turn in question.history[-CONTEXT_TURNS:])
+        return self._search([question.text, question.search_text], k, question.business, topic)
 
     def search(self, query: str, k: int | None = None, business: str | None = None) -> list[Passage]:
         """The k best passages for one query; with `business`, only that business's pages are searched."""
         return self._search([query], k, business)
 
-    def _search(self, views: list[str], k: int | None, business: str | None) -> list[Passage]:
+    def _search(self, views: list[str], k: int | None, business: str | None,
+                topic: str | None = None) -> list[Passage]:
         snap = self.snapshot
         k = k or self.settings.passages
         n = min(self.settings.candidates, len(snap.chunks))
@@ -201,6 +213,10 @@ class HybridSearch:
         rankings += [(list(lexical), fusion.lexical / len(views)) for lexical in lexical_views]
         if snap.bank.entries:
             rankings.append((self._bank(snap, vectors, business), fusion.bank))
+        if topic and fusion.topic:  # votes only: its relevance and BM25 scores are not the question's
+            on_topic = self._dense(snap, self.embedder.embed_query(topic), n, business)
+            rankings.append((sorted(on_topic, key=lambda i: -on_topic[i]), fusion.topic * fusion.dense))
+            rankings.append((list(self._lexical(snap, topic, n, business)), fusion.topic * fusion.lexical))
         fused: dict[int, float] = {}
         for ranking, weight in rankings:
             for rank, idx in enumerate(ranking):

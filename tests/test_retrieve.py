@@ -115,3 +115,19 @@ def test_a_bank_label_whose_section_is_gone_is_left_out(tmp_path) -> None:  # ty
             "- question: where do receipts go now\n  page: tow\n  section: Renamed Heading\n")
     search = HybridSearch(*_tiny(tmp_path, bank))
     assert [(e.page, e.section) for e in search.snapshot.bank.entries] == [("tow", "Tow Receipts")]
+
+
+def test_the_earlier_turns_read_alone_vote_for_the_conversations_topic(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from assistant.retrieve import Fusion
+
+    settings, embedder = _tiny(tmp_path)
+    with_topic, without = (HybridSearch(settings, embedder, fusion=Fusion(topic=share)) for share in (0.25, 0.0))
+    follow_up = make_question("how long until it is added", ["where do the tow receipts go, by fax?"])
+
+    def scores(search: HybridSearch) -> dict[str, float]:
+        return {p.chunk.page: p.score for p in search.retrieve(follow_up)}
+
+    assert scores(with_topic)["tow"] > scores(without)["tow"]
+    assert scores(with_topic)["tow"] - scores(without)["tow"] > scores(with_topic)["fees"] - scores(without)["fees"]
+    alone = make_question("how long until it is added")  # no history: no topic reading, nothing changes
+    assert with_topic.retrieve(alone) == without.retrieve(alone)
