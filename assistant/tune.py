@@ -56,9 +56,9 @@ class Pair:
 
 @dataclass(frozen=True)
 class Recipe:
-    epochs: int = 3
+    epochs: int = 2
     batch_size: int = 16
-    learning_rate: float = 2e-5
+    learning_rate: float = 3e-5
     scale: float = 20.0  # cosine -> logit, as MultipleNegativesRankingLoss
     warmup: float = 0.1  # share of steps with a rising learning rate
     seed: int = 13
@@ -229,7 +229,7 @@ def train(base: Path, pairs: list[Pair], recipe: Recipe = Recipe(), progress: bo
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
 
     def encode(texts: list[str]) -> torch.Tensor:
-        features = model.tokenize(texts)
+        features = model.preprocess(texts)
         return torch.nn.functional.normalize(model(features)["sentence_embedding"], dim=-1)
 
     losses: list[float] = []
@@ -247,10 +247,10 @@ def train(base: Path, pairs: list[Pair], recipe: Recipe = Recipe(), progress: bo
             loss.backward()
             optimizer.step()
             schedule.step()
-            total += float(loss)
+            total += loss.item()
             step += 1
             if progress:
-                print(f"\repoch {epoch + 1}/{recipe.epochs} step {step}/{steps} loss {float(loss):.3f}",
+                print(f"\repoch {epoch + 1}/{recipe.epochs} step {step}/{steps} loss {loss.item():.3f}",
                       end="", file=sys.stderr, flush=True)
         losses.append(total / len(epoch_batches))
     if progress:

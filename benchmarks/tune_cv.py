@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         train_pairs = [p for p, g in zip(pairs, fold_of, strict=True) if g != f]
         test_qs = [q for q in all_qs if q_fold[q] == f]
         started = time.perf_counter()
-        model, losses = train(bundled_model_path(), train_pairs, recipe)
+        model, losses = train(bundled_model_path(), train_pairs, recipe, progress=True)
         seconds.append(time.perf_counter() - started)
         ranks["tuned"].update(zip(test_qs, embed(enc(model), enc(model), test_qs), strict=True))
         print(f"fold {f + 1}/{args.folds}: {len(train_pairs)} pairs, {seconds[-1]:.0f} s, losses "
