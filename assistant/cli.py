@@ -75,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
     health.add_argument("--corpus", type=Path, default=None, help="the pages (default: ASSISTANT_CORPUS_DIR)")
     health.add_argument("--today", default=None, help="the day to judge freshness on, YYYY-MM-DD (default: today, UTC)")
 
+    tune = sub.add_parser("tune", help="fine-tune the sentence-transformers model on the question bank (saved under "
+                                       "the data dir; a no-op while the bank, the pages and the base model are unchanged)")
+    tune.add_argument("--with-cases", action="store_true",
+                      help="also train on the gated and training eval cases' evidence (they then stop checking it)")
+    tune.add_argument("--epochs", type=int, default=None, help="passes over the pairs (default: the recipe's)")
+
     sub.add_parser("status", help="is the index built? prints its generation and the embedder that built it")
 
     db = sub.add_parser("db", help="the app's database (ASSISTANT_DATABASE_URL; default an SQLite file in the data dir)")
@@ -206,6 +212,18 @@ def _run_label(paths: list[Path]) -> str:
     return f"all {paths[0].name}" if len(paths) == 1 and paths[0].is_dir() else "all"
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    from assistant.tune import Recipe, tune
+
+    settings = _settings()
+    if args.epochs is not None and args.epochs < 1:
+        raise AssistantError("--epochs must be at least 1")
+    recipe = Recipe() if args.epochs is None else Recipe(epochs=args.epochs)
+    result = tune(settings, with_cases=args.with_cases, recipe=recipe, progress=sys.stderr.isatty())
+    print("\n".join(result.lines()))
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from assistant import store
 
@@ -293,7 +311,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"import": cmd_import, "ingest": cmd_ingest, "ask": cmd_ask, "eval": cmd_eval, "status": cmd_status,
-            "serve": cmd_serve, "db": cmd_db, "health": cmd_health}
+            "serve": cmd_serve, "db": cmd_db, "health": cmd_health, "tune": cmd_tune}
 
 if __name__ == "__main__":
     sys.exit(main())
