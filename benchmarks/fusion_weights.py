@@ -22,6 +22,7 @@ import itertools
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from assistant.calibration import training_cases
 from assistant.chain import Chain
@@ -68,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(cases)} training cases, {len((snapshot.file_bank or snapshot.bank).entries)} bank questions (left one out)")
     rows = []
     for values in itertools.product(*GRID.values()):
-        fusion = Fusion(**dict(zip(GRID, values, strict=True)))
+        chosen: dict[str, Any] = dict(zip(GRID, values, strict=True))
+        fusion = Fusion(**chosen)
         if fusion.bank == 0 and fusion.bank_floor != GRID["bank_floor"][0]:
             continue  # no bank list: its floor changes nothing
         chain.search.fusion = fusion
