@@ -1,6 +1,8 @@
-"""Hybrid retrieval: three ranked lists fused by reciprocal rank: chunks by their vector (Chroma),
-by BM25 (bm25s), and the sections of the trainers' bank questions practically the same as the
-question (a resolved gap asked again).
+"""Hybrid retrieval: ranked lists fused by reciprocal rank: chunks by their vector (Chroma), by
+BM25 (bm25s), the sections of the nearest trainers' bank questions (on e5 only those practically
+the same as the question: a resolved gap asked again; `Settings.bank_floor`), and for a turn with
+history the earlier turns' own reading. The question's nearness to the bank rides along on every
+passage for the composer's abstention (answer.coverage).
 
 Near-duplicate passages (the credit policy stands on two pages) are merged into one passage
 listing every source, so one citation names both pages instead of repeating the text. The BM25
