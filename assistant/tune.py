@@ -38,7 +38,7 @@ from assistant.config import Settings
 from assistant.corpus import load_pages
 from assistant.errors import ConfigError, CorpusError
 from assistant.evals import Case
-from assistant.metrics import fold
+from assistant.metrics import first_rank
 from assistant.models import Chunk
 from assistant.question_bank import BankEntry, load_bank
 
@@ -84,13 +84,14 @@ def case_pairs(cases: Iterable[Case], chunks: list[Chunk]) -> tuple[list[Pair], 
     """One pair per eval case and chunk holding one of its evidence phrases (heading path included,
     as a citation's section counts for `sources_any`). Cases with history are left out: their
     question alone may not say what it asks."""
-    texts = [fold(embedding_text(c)) for c in chunks]
+    texts = [embedding_text(c) for c in chunks]
     pairs, skipped = [], []
     for case in cases:
         if not case.expect.sources_any or case.history or case.expect.abstain:
             continue
-        phrases = [fold(p) for p in case.expect.sources_any]
-        hits = [c for c, text in zip(chunks, texts, strict=True) if any(p in text for p in phrases)]
+        # The evals' own phrase matching (metrics.first_rank), so a pair is what the eval would count.
+        hits = [c for c, text in zip(chunks, texts, strict=True)
+                if first_rank([text], case.expect.sources_any) is not None]
         if not hits:
             skipped.append(f"case {case.id}: no chunk holds any of {case.expect.sources_any}")
         pairs += [Pair(case.question, embedding_text(c), (c.page, c.section), f"case:{case.id}") for c in hits]
