@@ -170,10 +170,12 @@ def whole_chain(settings: Any, e5: E5Embeddings, adapter: np.ndarray) -> dict[st
     search = chain.search
     original = HybridSearch._dense
     out: dict[str, Any] = {"cases": len(cases)}
-    for name in ("e5", "adapter"):
-        if name == "adapter":
+    for name in ("adapter", "e5"):
+        if name == "e5":
+            search.__dict__.pop("_dense", None)
+        else:
             def adapted(snap, vector, n, business, _orig=original, _self=search):  # type: ignore[no-untyped-def]
-                return _orig(_self, snap, adapters.apply(adapter, np.asarray(vector))[0].tolist(), n, business)
+                return _orig(_self, snap, adapters.apply(adapter, np.asarray(vector)[None])[0].tolist(), n, business)
             search._dense = adapted  # type: ignore[method-assign]
         started = time.perf_counter()
         run = run_cases(chain, cases)
@@ -195,7 +197,7 @@ def per_query_cost(adapter: np.ndarray, e5: E5Embeddings, repeats: int = 2000) -
     vector = np.asarray(e5.embed_query("how do I apply a courtesy credit"), dtype=np.float32)
     started = time.perf_counter()
     for _ in range(repeats):
-        adapters.apply(adapter, vector)[0].tolist()
+        adapters.apply(adapter, vector[None])[0].tolist()
     apply_us = (time.perf_counter() - started) / repeats * 1e6
     started = time.perf_counter()
     for _ in range(5):
@@ -215,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
                              "e5 vs the adapter fitted on the whole bank (a check set, never trained on)")
     parser.add_argument("--train-bank", type=Path, action="append", default=[],
                         help="an extra bank file (questions.yaml format) whose pairs are trained on too")
+    parser.add_argument("--recipe", help="METHOD:WEIGHT, the production recipe an earlier run chose (skips choosing)")
     parser.add_argument("--out", type=Path, help="write everything here (JSON)")
     args = parser.parse_args(argv)
     offline_environment()
@@ -232,7 +235,13 @@ def main(argv: list[str] | None = None) -> int:
         result["cv"][by] = nested_cv(data, args.folds, args.inner_folds, by)
         result["cv"][by]["seconds"] = time.perf_counter() - started
     by_final = "question" if splits == ["question"] else "section"
-    recipe, scores = choose(data, data.pairs, args.folds, by_final)
+    scores: list[dict[str, Any]] = []
+    if args.recipe:  # a recipe an earlier run chose (the choice is deterministic): skips the choosing
+        method, weight = args.recipe.split(":")
+        recipe = AdapterRecipe(method=method, weight=float(weight), scale=20.0 if method == "contrastive"
+                               else AdapterRecipe.scale)
+    else:
+        recipe, scores = choose(data, data.pairs, args.folds, by_final)
     started = time.perf_counter()
     adapter = data.fit(recipe, data.pairs)
     result["production"] = {"chosen_by": by_final, "recipe": recipe.__dict__, "grid_scores": scores,
