@@ -17,6 +17,9 @@ The procedure behind docs/metrics.md "A learned query adapter for e5" (benchmark
    eval` scores them, without and with the adapter fitted on the whole bank, in the same process on
    the same index. The adapter is applied where production would apply it: to the query vector of
    every dense search (`HybridSearch._dense`), not to the bank nearness.
+4. `--bank FILE`: a further bank file's questions (those of existing sections, near-duplicates of
+   a training question left out) scored by dense search alone, e5 vs the production adapter: a
+   check set, never trained on. `--train-bank FILE` trains on its pairs too instead.
 
 Never reads `evals/held-out/`.
 """
