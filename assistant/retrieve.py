@@ -52,7 +52,7 @@ class Fusion:
     # nowhere in particular ("how long does it take them"). Chosen on the two training conversation
     # sets (docs/metrics.md, "Conversations: the earlier turns' own reading").
     topic: float = 0.25
-    bank: float = 1.0  # the sections of the nearest trainers' bank questions ...
+    bank: float = 0.5  # the sections of the nearest trainers' bank questions ...
     bank_floor: float = 0.0  # ... those at least this similar to the question (`Settings.bank_floor`)
     k: int = 10
 
