@@ -22,7 +22,7 @@ NUMBER_WORDS = {
     "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
     "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
 }
-MONEY_UNIT = r"(?:dollars?|bucks?|usd|dolars?)"
+MONEY_UNIT = r"(?:dol+[aeo]rs?|bucks?|usd)"  # dollars, dollar, dolars, dollers
 _NUMBER_WORD = "|".join(list(NUMBER_WORDS) + ["hundred", "thousand"])
 SPELLED_NUMBER = rf"(?:(?:a|an|and|{_NUMBER_WORD})[\s-]+)*(?:{_NUMBER_WORD})"
 # Shares written in words: "half", "a third", "two thirds", "three fourths", "a fifth", "nine tenths".
@@ -67,9 +67,10 @@ _AMBIGUOUS_IN_CONTEXT = re.compile(
 
 # A bare number after a credit word or an ask ("credit them 40", "she's asking for 60", "can I do forty?").
 _AFTER_AN_ASK = re.compile(
-    r"\b(?:(?:credit|refund|coupon|comp|waive)\w*|asking for|asks for|asked for|wants|requesting|demanding|do)\s+"
-    r"(?:them\s+|him\s+|her\s+|the client\s+)?(?:of\s+|for\s+)?"
-    rf"(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER}(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL})\b)))\b"
+    r"\b(?:(?:credit|refund|coupon|comp|waive)\w*|asking for|asks for|asked for|wants|requesting|demanding|do|give|giving|"
+    r"add|adding|another|an extra|an additional)\s+"
+    r"(?:them\s+|him\s+|her\s+|the client\s+)?(?:another\s+|an extra\s+|extra\s+|additional\s+)?(?:of\s+|for\s+)?"
+    rf"(?!an?\s+(?:five|ten|twenty|fifty)\b)(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER}(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL})\b)))\b"
     r"(?!\s*(?:days?|weeks?|months?|years?|%|percent|times?|minutes?|hours?|of\b|more\b))")
 # A number right before what a credit is or does ("a 50 coupon", "take seventy off", "20 back").
 _BEFORE_A_CREDIT = re.compile(rf"(?<![$\d.,])\b(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})\s+(?:{CREDIT_NOUN})\b")
