@@ -111,7 +111,7 @@ class Lexicon:
 
     def __init__(self, spec: ConceptFile, extra_words: frozenset[str] = frozenset()) -> None:
         concepts: list[Concept] = []
-        words: set[str] = set(extra_words)  # typo targets: key words and long words
+        words: set[str] = set(extra_words) | set(spec.typo_targets)  # typo targets: key words and long words
         known: set[str] = set()  # every word a phrase names: never corrected
         stems: set[str] = set()
         for name, concept in spec.concepts.items():

@@ -11,14 +11,16 @@ A turn is read alone (`read`). Turns are then folded oldest first:
   carries ("How do I read a CNG invoice?" after a credit question).
 
 Concepts that fill the same slot (concepts.yaml `slot:`) replace each other, so "it was a device
-issue after all" replaces the earlier "failed blow". No list of follow-up openings is used: what a
+issue after all" replaces the earlier "failed blow". Amounts replace earlier ones too, except in
+a turn that adds one to another (the `adds-to` concept: "another 15 on top" of a $30 coupon, "35
+now and another 35 later"): then their total counts as an amount as well. No list of follow-up openings is used: what a
 turn contributes decides. Must never look at rules: the topic is a fact about the conversation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from assistant.rules.concepts import Lexicon
@@ -26,6 +28,7 @@ from assistant.rules.slots import Slots, read_slots
 from assistant.rules.typos import prepare, tokens
 
 SUBJECT = "subject"  # the slot whose concepts say what a question is about
+ADDS_TO = "adds-to"  # the concept of a turn whose amount comes on top of another one
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,11 @@ def read(text: str, lexicon: Lexicon) -> Reading:
     prepared = lexicon.expand(prepare(text))
     words = [lexicon.corrector.correct(w) for w in tokens(prepared)]
     corrected = " ".join(words)
-    return Reading(text=text, words=tuple(words), concepts=lexicon.find(words),
-                   slots=read_slots(text, prepared, corrected))
+    concepts = lexicon.find(words)
+    slots = read_slots(text, prepared, corrected)
+    if ADDS_TO in concepts and len(slots.amounts) > 1:
+        slots = replace(slots, amounts=slots.amounts + (sum(slots.amounts),))
+    return Reading(text=text, words=tuple(words), concepts=concepts, slots=slots)
 
 
 def _slots_filled(concepts: frozenset[str], lexicon: Lexicon) -> set[str]:
@@ -91,7 +97,10 @@ def fold_turns(turns: Sequence[Reading], lexicon: Lexicon) -> Topic:
             dropped |= topic.concepts & lexicon.intents
         refilled = _slots_filled(turn.concepts, lexicon)
         dropped |= {c for c in topic.concepts if lexicon.slot_of.get(c) in refilled}
-        topic = Topic(concepts=(topic.concepts - dropped) | turn.concepts, slots=topic.slots.updated(turn.slots),
+        slots = topic.slots.updated(turn.slots)
+        if ADDS_TO in turn.concepts and turn.slots.amounts and topic.slots.amounts:
+            slots = replace(slots, amounts=turn.slots.amounts + (max(topic.slots.amounts) + max(turn.slots.amounts),))
+        topic = Topic(concepts=(topic.concepts - dropped) | turn.concepts, slots=slots,
                       texts=topic.texts + (turn.text,), supplied=turn.supplies, continued=True)
     if topic is None:
         raise ValueError("no turns to fold")

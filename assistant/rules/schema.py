@@ -103,6 +103,7 @@ class ConceptFile(Data):
     concepts: dict[str, ConceptSpec]
     not_typos: list[str] = Field(default_factory=list)  # real words the typo corrector must leave alone
     abbreviations: dict[str, str] = Field(default_factory=dict)  # agents' shorthand -> the words it stands for
+    typo_targets: list[str] = Field(default_factory=list)  # short words of longer phrases read from their typos too
 
     @model_validator(mode="after")
     def _names(self) -> ConceptFile:

@@ -2,7 +2,8 @@
 
 Amounts: "$50", "50 dollars", "fifty bucks", "credit them 40". Fractions: "70 percent", "70%",
 "half", "two thirds". States: the US state names, every way agents write West Virginia, and
-two-letter codes written in capitals. The banned term: any spelling output_filter.py would catch.
+two-letter codes written in capitals. The banned term: any spelling output_filter.py would catch,
+and a word within two typing errors of it (the corrector allows one below ten letters: "setelment").
 Pure functions of one turn's text; carrying slots across turns is conversation.py's job.
 """
 
@@ -11,7 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from assistant.output_filter import contains_banned
+from rapidfuzz.distance import OSA
+
+from assistant.output_filter import BANNED, contains_banned
 
 NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -19,7 +22,7 @@ NUMBER_WORDS = {
     "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
     "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
 }
-MONEY_UNIT = r"(?:dollars?|bucks?|usd|dolars?)"
+MONEY_UNIT = r"(?:dol+[aeo]rs?|bucks?|usd)"  # dollars, dollar, dolars, dollers
 _NUMBER_WORD = "|".join(list(NUMBER_WORDS) + ["hundred", "thousand"])
 SPELLED_NUMBER = rf"(?:(?:a|an|and|{_NUMBER_WORD})[\s-]+)*(?:{_NUMBER_WORD})"
 # Shares written in words: "half", "a third", "two thirds", "three fourths", "a fifth", "nine tenths".
@@ -64,9 +67,10 @@ _AMBIGUOUS_IN_CONTEXT = re.compile(
 
 # A bare number after a credit word or an ask ("credit them 40", "she's asking for 60", "can I do forty?").
 _AFTER_AN_ASK = re.compile(
-    r"\b(?:(?:credit|refund|coupon|comp|waive)\w*|asking for|asks for|asked for|wants|requesting|demanding|do)\s+"
-    r"(?:them\s+|him\s+|her\s+|the client\s+)?(?:of\s+|for\s+)?"
-    rf"(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER}(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL})\b)))\b"
+    r"\b(?:(?:credit|refund|coupon|comp|waive)\w*|asking for|asks for|asked for|wants|requesting|demanding|do|give|giving|"
+    r"add|adding|another|an extra|an additional)\s+"
+    r"(?:them\s+|him\s+|her\s+|the client\s+)?(?:another\s+|an extra\s+|extra\s+|additional\s+)?(?:of\s+|for\s+)?"
+    rf"(?!an?\s+(?:five|ten|twenty|fifty)\b)(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER}(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL})\b)))\b"
     r"(?!\s*(?:days?|weeks?|months?|years?|%|percent|times?|minutes?|hours?|of\b|more\b))")
 # A number right before what a credit is or does ("a 50 coupon", "take seventy off", "20 back").
 _BEFORE_A_CREDIT = re.compile(rf"(?<![$\d.,])\b(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})\s+(?:{CREDIT_NOUN})\b")
@@ -180,8 +184,19 @@ class Slots:
         return replace(self, **{k: v for k, v in vars(newer).items() if v})
 
 
+BANNED_TYPOS = 2  # edits a misspelt banned term may carry; real words that close: "resettlement" only
+MIN_BANNED_TYPO_CHARS = 7
+
+
+def misspelt_banned(words: str) -> bool:
+    """A word within `BANNED_TYPOS` edits of the banned term or its plural, same first letter."""
+    return any(len(w) >= MIN_BANNED_TYPO_CHARS and w[0] == BANNED[0]
+               and min(OSA.distance(w, BANNED), OSA.distance(w, BANNED + "s")) <= BANNED_TYPOS
+               for w in re.findall(r"[a-z]+", words))
+
+
 def read_slots(raw: str, prepared: str, corrected: str) -> Slots:
     """`prepared`: folded text (typos.prepare); `corrected`: its typo-corrected words joined."""
     return Slots(amounts=amounts(prepared), fractions=fractions(prepared),
                  states=states(corrected + " " + prepared, raw),
-                 banned_term=contains_banned(raw) or contains_banned(corrected))
+                 banned_term=contains_banned(raw) or contains_banned(corrected) or misspelt_banned(corrected))
