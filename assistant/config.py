@@ -37,7 +37,7 @@ ABSTAIN_BANK_WEIGHT: dict[str, float] = {"sentence-transformers": 0.0, "e5": 3.4
 # How similar a trainers' bank question must be to the question for its section to get a vote in
 # retrieval, chosen on training data only by `python -m benchmarks.fusion_weights`. With 115 bank
 # questions merely near ones voted for the wrong section as often as for the right one (e5 0.96: only
-# a question practically the same voted); with 266 (a denser bank, several phrasings per section) every
+# a question practically the same voted); with 265 (a denser bank, several phrasings per section) every
 # one of the nearest votes, at half a dense list's share (`retrieve.Fusion.bank`): docs/metrics.md.
 BANK_FLOOR: dict[str, float] = {"sentence-transformers": 0.0, "e5": 0.0}
 

@@ -6,12 +6,13 @@ unchanged (no re-ingest). A is fitted on (bank question, chunk of its section) p
 `assistant tune` builds them (`tune.bank_pairs`), and pulled toward the identity by
 `weight * ||A - I||^2`, so that with little data the adapter stays close to plain e5.
 
-Two fits, both deterministic (no random draw at all; `Recipe.seed` is kept for the key):
+Two fits, both deterministic (no random draw at all; `AdapterRecipe.seed` is unused, kept so the
+recipe reads like `assistant tune`'s):
 
 - `fit_ridge`: closed form, least squares from the question vectors to their positive passage
   vectors: A = argmin mean ||A q - p||^2 + weight ||A - I||^2.
 - `fit_contrastive`: the in-batch-negatives ranking loss of `assistant tune` with every chunk as
-  the batch (58 chunks: the full softmax is cheaper than batching), passages of the question's own
+  the batch (every chunk of the pages: the full softmax is cheaper than batching), passages of the question's own
   section other than the positive masked out, cosine x scale, cross-entropy, plus
   weight * ||A - I||^2; full-batch Adam from A = I for a fixed number of steps.
 
@@ -32,7 +33,7 @@ ADAPTER_VERSION = 1  # bump when a fit changes in a way its parameters don't sho
 
 @dataclass(frozen=True)
 class AdapterRecipe:
-    method: str = "ridge"  # "ridge" or "contrastive"
+    method: str = "ridge"  # "ridge", "contrastive" or "identity" (no adapter: the baseline row)
     weight: float = 1.0  # of ||A - I||^2 (mean loss per pair, so independent of the bank's size)
     scale: float = 50.0  # contrastive: cosine -> logit
     steps: int = 150  # contrastive: full-batch Adam steps

@@ -45,7 +45,7 @@ def test_contrastive_lowers_its_loss_and_is_deterministic() -> None:
     assert (trained == positives).sum() >= (plain == positives).sum()
 
 
-def test_contrastive_gradient_matches_finite_differences() -> None:
+def test_contrastive_first_step_has_the_finite_difference_gradients_sign() -> None:
     """One Adam step from the identity moves every entry against the sign of the loss's gradient."""
     queries, positives, chunks, sections, query_sections = _problem(n=6, d=4, m=3)
     recipe = AdapterRecipe(method="contrastive", weight=0.5, scale=5.0, steps=1, learning_rate=1e-3)

@@ -113,6 +113,7 @@ def test_a_covered_resolution_reaches_retrieval_after_refresh(settings, fake_emb
 
     def tow_rank() -> int:
         sections = [p.chunk.section for p in search.search("zebra zeppelin quokka", k=len(search.snapshot.chunks))]
+        assert "Tow Reimbursements" in sections
         return sections.index("Tow Reimbursements")
 
     rank_before = tow_rank()

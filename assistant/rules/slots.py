@@ -66,12 +66,19 @@ _AMBIGUOUS_IN_CONTEXT = re.compile(
 
 
 # A bare number after a credit word or an ask ("credit them 40", "she's asking for 60", "can I do forty?").
+_NOT_A_BILL = rf"(?!an?\s+(?:{BILL_WORD})\b)"  # "a twenty" is banknote slang: _BANKNOTE reads it
 _AFTER_AN_ASK = re.compile(
-    r"\b(?:(?:credit|refund|coupon|comp|waive)\w*|asking for|asks for|asked for|wants|requesting|demanding|do|give|giving|"
-    r"add|adding|another|an extra|an additional)\s+"
+    r"\b(?:(?:credit|refund|coupon|comp|waive)\w*|asking for|asks for|asked for|wants|requesting|demanding|do)\s+"
     r"(?:them\s+|him\s+|her\s+|the client\s+)?(?:another\s+|an extra\s+|extra\s+|additional\s+)?(?:of\s+|for\s+)?"
-    rf"(?!an?\s+(?:five|ten|twenty|fifty)\b)(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER}(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL})\b)))\b"
+    rf"{_NOT_A_BILL}(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER}(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL})\b)))\b"
     r"(?!\s*(?:days?|weeks?|months?|years?|%|percent|times?|minutes?|hours?|of\b|more\b))")
+AFTER_A_GIVE = "now|today|tonight|later|next|then|and|more|total|max|dollars?|bucks?"  # "give him 35 now and ..."
+# A number handed over or added ("give her 20?", "another 15 on top"): these verbs take any object
+# ("give her 2 options"), so digits count here only where a money word could stand after them.
+_AFTER_A_GIVE = re.compile(
+    r"\b(?:give|giving|add|adding|another|an extra|an additional)\s+"
+    r"(?:them\s+|him\s+|her\s+|the client\s+)?(?:another\s+|an extra\s+|extra\s+|additional\s+)?"
+    rf"{_NOT_A_BILL}(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL}|{AFTER_A_GIVE})\b))")
 # A number right before what a credit is or does ("a 50 coupon", "take seventy off", "20 back").
 _BEFORE_A_CREDIT = re.compile(rf"(?<![$\d.,])\b(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})\s+(?:{CREDIT_NOUN})\b")
 # Banknote slang, judged by what follows: "give her a ten as an apology", "is a twenty ok".
@@ -105,26 +112,29 @@ def _words_to_number(words: list[str]) -> float | None:
 
 def amounts(text: str) -> tuple[float, ...]:
     """Money amounts in folded text: "$50", "50 dollars", "fifty bucks", "seventy five dollars"."""
+    # Each mention of a number counts once, however many of the patterns read it ("give her another
+    # 20 dollars" is one $20): two mentions are two amounts, which a turn that adds them up sums.
     found: list[float] = []
-    for m in re.finditer(r"(?:\$|usd\s?)\s*(\d[\d,]*(?:\.\d{1,2})?)", text):
-        found.append(float(m.group(1).replace(",", "")))
-    for m in re.finditer(rf"(?<![$\d.,])(\d[\d,]*(?:\.\d{{1,2}})?)\s*{MONEY_UNIT}\b", text):
-        found.append(float(m.group(1).replace(",", "")))
-    for m in re.finditer(rf"\b({SPELLED_NUMBER})[\s-]+{MONEY_UNIT}\b", text):
-        value = _words_to_number(re.split(r"[\s-]+", m.group(1)))
-        if value is not None:
+    taken: list[tuple[int, int]] = []
+
+    def mention(span: tuple[int, int], value: float | None) -> None:
+        if value is not None and not any(span[0] < end and start < span[1] for start, end in taken):
+            taken.append(span)
             found.append(value)
-    # Bare numbers read as money by what is around them; a number two of these read counts once.
-    taken: set[tuple[int, int]] = set()
-    for pattern in (_AFTER_AN_ASK, _BEFORE_A_CREDIT, _BANKNOTE):
+
+    for m in re.finditer(r"(?:\$|usd\s?)\s*(\d[\d,]*(?:\.\d{1,2})?)", text):
+        mention(m.span(1), float(m.group(1).replace(",", "")))
+    for m in re.finditer(rf"(?<![$\d.,])(\d[\d,]*(?:\.\d{{1,2}})?)\s*{MONEY_UNIT}\b", text):
+        mention(m.span(1), float(m.group(1).replace(",", "")))
+    for m in re.finditer(rf"\b({SPELLED_NUMBER})[\s-]+{MONEY_UNIT}\b", text):
+        mention(m.span(1), _words_to_number(re.split(r"[\s-]+", m.group(1))))
+    # Bare numbers read as money by what is around them.
+    for pattern in (_AFTER_AN_ASK, _AFTER_A_GIVE, _BEFORE_A_CREDIT, _BANKNOTE):
         for m in pattern.finditer(text):
             number = m.group(1)
-            if m.span(1) in taken or number in ("one", "a", "an"):  # "a one-off credit"
+            if number in ("one", "a", "an"):  # "a one-off credit"
                 continue
-            value = 100.0 if number == "hundred" else _number(number)
-            if value is not None:
-                taken.add(m.span(1))
-                found.append(value)
+            mention(m.span(1), 100.0 if number == "hundred" else _number(number))
     # A turn that is only a number ("sixty", "45?") answers an earlier "how much": it is an amount.
     if not found and (alone := re.fullmatch(rf"\s*\$?(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})\s*[?.!]*\s*", text)):
         value = float(alone.group(1)) if alone.group(1)[0].isdigit() else _words_to_number(
@@ -184,7 +194,7 @@ class Slots:
         return replace(self, **{k: v for k, v in vars(newer).items() if v})
 
 
-BANNED_TYPOS = 2  # edits a misspelt banned term may carry; real words that close: "resettlement" only
+BANNED_TYPOS = 2  # edits a misspelt banned term may carry ("resettlement" is as close, but its first letter differs)
 MIN_BANNED_TYPO_CHARS = 7
 
 
