@@ -66,10 +66,12 @@ _AMBIGUOUS_IN_CONTEXT = re.compile(
 
 
 # A bare number after a credit word or an ask ("credit them 40", "she's asking for 60", "can I do forty?").
+# Who gets it and "another" / "an extra", between the ask and the number ("credit her another 20").
+_RECIPIENT = r"(?:them\s+|him\s+|her\s+|the client\s+)?(?:another\s+|an extra\s+|extra\s+|additional\s+)?"
 _NOT_A_BILL = rf"(?!an?\s+(?:{BILL_WORD})\b)"  # "a twenty" is banknote slang: _BANKNOTE reads it
 _AFTER_AN_ASK = re.compile(
     r"\b(?:(?:credit|refund|coupon|comp|waive)\w*|asking for|asks for|asked for|wants|requesting|demanding|do)\s+"
-    r"(?:them\s+|him\s+|her\s+|the client\s+)?(?:another\s+|an extra\s+|extra\s+|additional\s+)?(?:of\s+|for\s+)?"
+    rf"{_RECIPIENT}(?:of\s+|for\s+)?"
     rf"{_NOT_A_BILL}(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER}(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL})\b)))\b"
     r"(?!\s*(?:days?|weeks?|months?|years?|%|percent|times?|minutes?|hours?|of\b|more\b))")
 AFTER_A_GIVE = "now|today|tonight|later|next|then|and|more|total|max|dollars?|bucks?"  # "give him 35 now and ..."
@@ -77,7 +79,7 @@ AFTER_A_GIVE = "now|today|tonight|later|next|then|and|more|total|max|dollars?|bu
 # ("give her 2 options"), so digits count here only where a money word could stand after them.
 _AFTER_A_GIVE = re.compile(
     r"\b(?:give|giving|add|adding|another|an extra|an additional)\s+"
-    r"(?:them\s+|him\s+|her\s+|the client\s+)?(?:another\s+|an extra\s+|extra\s+|additional\s+)?"
+    rf"{_RECIPIENT}"
     rf"{_NOT_A_BILL}(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL}|{AFTER_A_GIVE})\b))")
 # A number right before what a credit is or does ("a 50 coupon", "take seventy off", "20 back").
 _BEFORE_A_CREDIT = re.compile(rf"(?<![$\d.,])\b(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})\s+(?:{CREDIT_NOUN})\b")
