@@ -3,7 +3,9 @@
 Builds the rule engine as the chain does (the rule book, the configured embedder for the
 nearest-example vote; no index needed) and prints, per tag group (default: half-a and half-b of
 evals/train/guardrails.yaml), per rule: must-fire caught / cases and wrong firings / near-misses.
-`--show T` also lists the failures of tag group T. Seconds, not minutes: the loop for fixing rules.
+`--show T` also lists the failures of tag group T. A must-fire case tagged `action-<action>` (the
+action its writer expected) is also checked for that action: caught with another action counts
+in the "other action" column. Seconds, not minutes: the loop for fixing rules.
 """
 
 from __future__ import annotations
@@ -21,9 +23,14 @@ from assistant.rules import Engine, load_book
 TRAIN = PROJECT_ROOT / "evals" / "train" / "guardrails.yaml"
 
 
+def expected_action(case: Case) -> str | None:
+    return next((t.removeprefix("action-") for t in case.tags if t.startswith("action-")), None)
+
+
 def measure(engine: Engine, cases: list[Case]) -> tuple[dict[str, list[int]], list[str]]:
-    """Per rule [caught, must-fire, wrong, near-misses], and one line per failure."""
-    stats: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    """Per rule [caught, must-fire, wrong, near-misses, caught with another action than the case's
+    `action-` tag], and one line per failure."""
+    stats: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     failures = []
     for case in cases:
         fired = {v.rule: v.action for v in engine.evaluate(make_question(case.question, case.history))}
@@ -32,6 +39,9 @@ def measure(engine: Engine, cases: list[Case]) -> tuple[dict[str, list[int]], li
             stats[rule][0] += rule in fired
             if rule not in fired:
                 failures.append(f"MISS  {rule}: {case.question!r} history={case.history} fired={fired}")
+            elif (action := expected_action(case)) is not None and fired[rule] != action:
+                stats[rule][4] += 1
+                failures.append(f"ACTION {rule}: expected {action}: {case.question!r} history={case.history} fired={fired}")
         for rule in case.expect.forbid_guardrails:
             stats[rule][3] += 1
             stats[rule][2] += rule in fired
@@ -60,10 +70,10 @@ def main() -> None:
     cases = load_cases([args.file])
     for tag in args.tag or ["half-a", "half-b"]:
         stats, failures = measure(engine, [c for c in cases if tag in c.tags])
-        total = [sum(s[i] for s in stats.values()) for i in range(4)]
-        print(f"{tag}: must-fire {total[0]}/{total[1]}, wrong firings {total[2]}/{total[3]}")
-        for rule, (caught, fire, wrong, near) in sorted(stats.items()):
-            print(f"  {rule:22s} must-fire {caught}/{fire}  wrong {wrong}/{near}")
+        total = [sum(s[i] for s in stats.values()) for i in range(5)]
+        print(f"{tag}: must-fire {total[0]}/{total[1]} (other action {total[4]}), wrong firings {total[2]}/{total[3]}")
+        for rule, (caught, fire, wrong, near, other) in sorted(stats.items()):
+            print(f"  {rule:22s} must-fire {caught}/{fire} (other action {other})  wrong {wrong}/{near}")
         if tag in args.show:
             print("\n".join("    " + f for f in failures))
 
