@@ -1,6 +1,7 @@
 """Slots filled by code rather than phrase lists: money amounts, fractions, states, the banned term.
 
-Amounts: "$50", "50 dollars", "fifty bucks", "credit them 40". Fractions: "70 percent", "70%",
+Amounts: "$50", "50 dollars", "fifty bucks", "credit them 40", "a couple twenties", "forty-ish",
+"bump it to 60", "two $25 coupons" (50). Fractions: "70 percent", "70%",
 "half", "two thirds". States: the US state names, every way agents write West Virginia, and
 two-letter codes written in capitals. The banned term: any spelling output_filter.py would catch,
 and a word within two typing errors of it (the corrector allows one below ten letters: "setelment").
@@ -66,15 +67,17 @@ _AMBIGUOUS_IN_CONTEXT = re.compile(
 
 
 # A bare number after a credit word or an ask ("credit them 40", "she's asking for 60", "can I do forty?").
-# Who gets it and "another" / "an extra", between the ask and the number ("credit her another 20").
-_RECIPIENT = r"(?:them\s+|him\s+|her\s+|the client\s+)?(?:another\s+|an extra\s+|extra\s+|additional\s+)?"
+# Who gets it and "another" / "an extra", between the ask and the number ("credit her another 20",
+# "give the WV lady the 25").
+_RECIPIENT = (r"(?:(?:them|him|her|the client|the (?:\w+\s+)?(?:lady|guy|man|woman|customer|caller|client))\s+)?"
+              r"(?:the\s+)?(?:another\s+|an extra\s+|extra\s+|additional\s+)?")
 _NOT_A_BILL = rf"(?!an?\s+(?:{BILL_WORD})\b)"  # "a twenty" is banknote slang: _BANKNOTE reads it
 _AFTER_AN_ASK = re.compile(
     r"\b(?:(?:credit|refund|coupon|comp|waive)\w*|asking for|asks for|asked for|wants|requesting|demanding|do)\s+"
     rf"{_RECIPIENT}(?:of\s+|for\s+)?"
     rf"{_NOT_A_BILL}(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER}(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL})\b)))\b"
     r"(?!\s*(?:days?|weeks?|months?|years?|%|percent|times?|minutes?|hours?|of\b|more\b))")
-AFTER_A_GIVE = "now|today|tonight|later|next|then|and|more|total|max|dollars?|bucks?"  # "give him 35 now and ..."
+AFTER_A_GIVE = "now|today|tonight|later|next|then|and|more|total|max|dollars?|bucks?|toward|towards"  # "give him 35 now and ..."
 # A number handed over or added ("give her 20?", "another 15 on top"): these verbs take any object
 # ("give her 2 options"), so digits count here only where a money word could stand after them.
 _AFTER_A_GIVE = re.compile(
@@ -85,6 +88,17 @@ _AFTER_A_GIVE = re.compile(
 _BEFORE_A_CREDIT = re.compile(rf"(?<![$\d.,])\b(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})\s+(?:{CREDIT_NOUN})\b")
 # Banknote slang, judged by what follows: "give her a ten as an apology", "is a twenty ok".
 _BANKNOTE = re.compile(rf"\b(?:a|an)\s+({BILL_WORD})\b(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL})\b))")
+# Several banknotes: "a couple twenties", "two tens as a courtesy".
+BILLS = {"fives": 5, "tens": 10, "twenties": 20, "fifties": 50, "hundreds": 100}
+BILL_COUNTS = {"a couple": 2, "a couple of": 2, "couple": 2, "couple of": 2, "two": 2, "three": 3, "four": 4, "2": 2, "3": 3}
+_BANKNOTES = re.compile(rf"\b({'|'.join(sorted(BILL_COUNTS, key=len, reverse=True))})\s+({'|'.join(BILLS)})\b")
+# Raising a credit to a number: "bump it to 60", "can i make it 50".
+_RAISED_TO = re.compile(rf"\b(?:bump|bumping|raise|raising|up|upping|increase|increasing|make|making)\s+(?:it|that|the credit|the coupon)\s+"
+                        rf"(?:up\s+)?(?:to\s+)?{_NOT_A_BILL}(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL}|{AFTER_A_GIVE}|without|instead)\b))")
+# Several credits of one amount: "two $25 coupons", "2 20 dollar credits" are their total.
+_SEVERAL_CREDITS = re.compile(r"\b(two|three|four|2|3|4)\s+(?:\$\s*)?(\d+(?:\.\d{1,2})?)(?:\s*(?:dollars?|bucks?))?\s+(?:coupons|credits|courtesy credits|courtesies|vouchers|refunds)\b")
+# "fifty-ish", "40ish": an approximate amount is still that amount.
+_APPROXIMATE = re.compile(rf"\b(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})[\s-]?ish\b")
 
 
 def _number(text: str) -> float | None:
@@ -118,12 +132,15 @@ def amounts(text: str) -> tuple[float, ...]:
     # 20 dollars" is one $20): two mentions are two amounts, which a turn that adds them up sums.
     found: list[float] = []
     taken: list[tuple[int, int]] = []
+    text = _APPROXIMATE.sub(lambda m: m.group(1) + " " * (len(m.group(0)) - len(m.group(1))), text)
 
     def mention(span: tuple[int, int], value: float | None) -> None:
         if value is not None and not any(span[0] < end and start < span[1] for start, end in taken):
             taken.append(span)
             found.append(value)
 
+    for m in _SEVERAL_CREDITS.finditer(text):  # before the single amounts: "two $25 coupons" is one mention of 50
+        mention(m.span(), float({"two": 2, "three": 3, "four": 4}.get(m.group(1)) or m.group(1)) * float(m.group(2)))
     for m in re.finditer(r"(?:\$|usd\s?)\s*(\d[\d,]*(?:\.\d{1,2})?)", text):
         mention(m.span(1), float(m.group(1).replace(",", "")))
     for m in re.finditer(rf"(?<![$\d.,])(\d[\d,]*(?:\.\d{{1,2}})?)\s*{MONEY_UNIT}\b", text):
@@ -131,12 +148,14 @@ def amounts(text: str) -> tuple[float, ...]:
     for m in re.finditer(rf"\b({SPELLED_NUMBER})[\s-]+{MONEY_UNIT}\b", text):
         mention(m.span(1), _words_to_number(re.split(r"[\s-]+", m.group(1))))
     # Bare numbers read as money by what is around them.
-    for pattern in (_AFTER_AN_ASK, _AFTER_A_GIVE, _BEFORE_A_CREDIT, _BANKNOTE):
+    for pattern in (_AFTER_AN_ASK, _AFTER_A_GIVE, _BEFORE_A_CREDIT, _BANKNOTE, _RAISED_TO):
         for m in pattern.finditer(text):
             number = m.group(1)
             if number in ("one", "a", "an"):  # "a one-off credit"
                 continue
             mention(m.span(1), 100.0 if number == "hundred" else _number(number))
+    for m in _BANKNOTES.finditer(text):
+        mention(m.span(), float(BILL_COUNTS[m.group(1)] * BILLS[m.group(2)]))
     # A turn that is only a number ("sixty", "45?") answers an earlier "how much": it is an amount.
     if not found and (alone := re.fullmatch(rf"\s*\$?(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})\s*[?.!]*\s*", text)):
         value = float(alone.group(1)) if alone.group(1)[0].isdigit() else _words_to_number(

@@ -38,6 +38,16 @@ CORRECTOR = LEXICON.corrector
     P("is a one-off credit ok", (), id="one-off-is-not-money"),
     P("she is asking for forty", (40.0,), id="spelled-after-an-ask"),
     P("he wants three appointments moved", (), id="spelled-count-not-money"),
+    P("he's asking for fifty-ish back", (50.0,), id="approximate-spelled"),
+    P("a 40ish coupon", (40.0,), id="approximate-digits"),
+    P("a couple twenties as a courtesy", (40.0,), id="several-banknotes"),
+    P("two tens for the trouble", (20.0,), id="several-banknotes-counted"),
+    P("can i bump it to 60 without asking", (60.0,), id="raised-to"),
+    P("bump it up to 2 weeks", (), id="raised-to-a-duration"),
+    P("can i make it 3 payments", (), id="made-into-a-count"),
+    P("split it into two $25 coupons", (50.0,), id="several-credits-total"),
+    P("give the wv lady the 25 toward her next service", (25.0,), id="give-a-person-the-number"),
+    P("give her the 2 options", (), id="give-the-count"),
 ])
 def test_amounts(text: str, expected: tuple[float, ...]) -> None:
     assert amounts(fold(text)) == expected
