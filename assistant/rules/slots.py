@@ -1,7 +1,7 @@
 """Slots filled by code rather than phrase lists: money amounts, fractions, states, the banned term.
 
 Amounts: "$50", "50 dollars", "fifty bucks", "credit them 40", "a couple twenties", "forty-ish",
-"bump it to 60", "two $25 coupons" (50). Fractions: "70 percent", "70%",
+"bump it to 60", "split it into two $25 coupons" (50). Fractions: "70 percent", "70%",
 "half", "two thirds". States: the US state names, every way agents write West Virginia, and
 two-letter codes written in capitals. The banned term: any spelling output_filter.py would catch,
 and a word within two typing errors of it (the corrector allows one below ten letters: "setelment").
@@ -69,8 +69,9 @@ _AMBIGUOUS_IN_CONTEXT = re.compile(
 # A bare number after a credit word or an ask ("credit them 40", "she's asking for 60", "can I do forty?").
 # Who gets it and "another" / "an extra", between the ask and the number ("credit her another 20",
 # "give the WV lady the 25").
-_RECIPIENT = (r"(?:(?:them|him|her|the client|the (?:\w+\s+)?(?:lady|guy|man|woman|customer|caller|client))\s+)?"
-              r"(?:the\s+)?(?:another\s+|an extra\s+|extra\s+|additional\s+)?")
+# "the" before the number only after a recipient: "wants the 800 number" is no amount.
+_RECIPIENT = (r"(?:(?:them|him|her|the client|the (?:\w+\s+)?(?:lady|guy|man|woman|customer|caller|client))\s+(?:the\s+)?)?"
+              r"(?:another\s+|an extra\s+|extra\s+|additional\s+)?")
 _NOT_A_BILL = rf"(?!an?\s+(?:{BILL_WORD})\b)"  # "a twenty" is banknote slang: _BANKNOTE reads it
 _AFTER_AN_ASK = re.compile(
     r"\b(?:(?:credit|refund|coupon|comp|waive)\w*|asking for|asks for|asked for|wants|requesting|demanding|do)\s+"
@@ -90,13 +91,20 @@ _BEFORE_A_CREDIT = re.compile(rf"(?<![$\d.,])\b(\d+(?:\.\d{{1,2}})?|{SPELLED_NUM
 _BANKNOTE = re.compile(rf"\b(?:a|an)\s+({BILL_WORD})\b(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL})\b))")
 # Several banknotes: "a couple twenties", "two tens as a courtesy".
 BILLS = {"fives": 5, "tens": 10, "twenties": 20, "fifties": 50, "hundreds": 100}
-BILL_COUNTS = {"a couple": 2, "a couple of": 2, "couple": 2, "couple of": 2, "two": 2, "three": 3, "four": 4, "2": 2, "3": 3}
-_BANKNOTES = re.compile(rf"\b({'|'.join(sorted(BILL_COUNTS, key=len, reverse=True))})\s+({'|'.join(BILLS)})\b")
-# Raising a credit to a number: "bump it to 60", "can i make it 50".
-_RAISED_TO = re.compile(rf"\b(?:bump|bumping|raise|raising|up|upping|increase|increasing|make|making)\s+(?:it|that|the credit|the coupon)\s+"
-                        rf"(?:up\s+)?(?:to\s+)?{_NOT_A_BILL}(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL}|{AFTER_A_GIVE}|without|instead)\b))")
-# Several credits of one amount: "two $25 coupons", "2 20 dollar credits" are their total.
-_SEVERAL_CREDITS = re.compile(r"\b(two|three|four|2|3|4)\s+(?:\$\s*)?(\d+(?:\.\d{1,2})?)(?:\s*(?:dollars?|bucks?))?\s+(?:coupons|credits|courtesy credits|courtesies|vouchers|refunds)\b")
+COUNTS = {"two": 2, "three": 3, "four": 4, "2": 2, "3": 3, "4": 4}
+BILL_COUNTS = {"a couple of": 2, "a couple": 2, "couple of": 2, "couple": 2, **COUNTS}
+_BANKNOTES = re.compile(rf"\b({'|'.join(BILL_COUNTS)})\s+({'|'.join(BILLS)})\b")
+# Raising a credit to a number: "bump it to 60", "up it to forty?"; the number ends the ask (not
+# "up it to 150 total on the plan", "bump it up to 3 more days").
+_RAISED_TO = re.compile(rf"\b(?:bump|bumping|raise|raising|up|upping|increase|increasing)\s+(?:it|that|the credit|the coupon)\s+"
+                        rf"(?:up\s+)?to\s+{_NOT_A_BILL}(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})"
+                        r"(?=\s*(?:$|[,.;:?!)]|(?:dollars?|bucks?|without|instead|then|ok|okay|for)\b))")
+# Several credits of one amount asked for or offered: "split it into two $25 coupons", "what if i do
+# two $20 coupons" are their total; "she has two 20 dollar coupons on the account" holds them already.
+_SEVERAL_CREDITS = re.compile(
+    r"\b(?:do|give|giving|issue|send|offer|into|wants|asking for|asks for|instead)\s+"
+    rf"({'|'.join(COUNTS)})\s+(?:\$\s*)?(\d+(?:\.\d{{1,2}})?)"
+    r"(?:\s*(?:dollars?|bucks?))?\s+(?:coupons|credits|courtesy credits|courtesies|vouchers|refunds)\b")
 # "fifty-ish", "40ish": an approximate amount is still that amount.
 _APPROXIMATE = re.compile(rf"\b(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})[\s-]?ish\b")
 
@@ -140,7 +148,7 @@ def amounts(text: str) -> tuple[float, ...]:
             found.append(value)
 
     for m in _SEVERAL_CREDITS.finditer(text):  # before the single amounts: "two $25 coupons" is one mention of 50
-        mention(m.span(), float({"two": 2, "three": 3, "four": 4}.get(m.group(1)) or m.group(1)) * float(m.group(2)))
+        mention((m.start(1), m.end(2)), COUNTS[m.group(1)] * float(m.group(2)))
     for m in re.finditer(r"(?:\$|usd\s?)\s*(\d[\d,]*(?:\.\d{1,2})?)", text):
         mention(m.span(1), float(m.group(1).replace(",", "")))
     for m in re.finditer(rf"(?<![$\d.,])(\d[\d,]*(?:\.\d{{1,2}})?)\s*{MONEY_UNIT}\b", text):

@@ -48,6 +48,9 @@ CORRECTOR = LEXICON.corrector
     P("split it into two $25 coupons", (50.0,), id="several-credits-total"),
     P("give the wv lady the 25 toward her next service", (25.0,), id="give-a-person-the-number"),
     P("give her the 2 options", (), id="give-the-count"),
+    P("she has two 20 dollar coupons on the account", (20.0,), id="several-credits-held-are-no-ask"),
+    P("she wants the 800 number for billing", (), id="the-number-without-a-recipient"),
+    P("can we up it to 150 total on the plan", (), id="raised-to-a-plan-total"),
 ])
 def test_amounts(text: str, expected: tuple[float, ...]) -> None:
     assert amounts(fold(text)) == expected
