@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from assistant.baseline import NaiveRanks
 from assistant.config import PROJECT_ROOT
@@ -27,8 +27,9 @@ from assistant.output_filter import scrub
 from assistant.present import answer_text
 from assistant.release import CaseRecord, Release, compare
 from assistant.rules import rule_ids
+from assistant.rules.schema import Action
 
-RULE_KEYS = ("guardrails:", "forbid_guardrails:", "error:")
+RULE_KEYS = ("guardrails:", "forbid_guardrails:", "actions:", "error:")
 PROJECT_SETS = PROJECT_ROOT / "evals"  # top-level files are gated in CI; held-out/ is only reported
 HELD_OUT_SETS = PROJECT_SETS / "held-out"  # test data: never fit or tune on it
 TRAIN_SETS = PROJECT_SETS / "train"  # training data for design choices: neither gated nor held out
@@ -44,6 +45,9 @@ class Expect(BaseModel):
     excludes: list[str] = Field(default_factory=list)
     guardrails: list[str] = Field(default_factory=list)
     forbid_guardrails: list[str] = Field(default_factory=list)
+    # The action a rule in `guardrails` must give ("credit-cap: escalate"): firing with another
+    # action (a caution where an escalation was due) fails the case.
+    actions: dict[str, Action] = Field(default_factory=dict)
 
     @field_validator("guardrails", "forbid_guardrails")
     @classmethod
@@ -53,6 +57,13 @@ class Expect(BaseModel):
         if unknown:
             raise ValueError(f"unknown rule id {unknown[0]!r} (known: {', '.join(sorted(known))})")
         return rules
+
+    @model_validator(mode="after")
+    def _actions_of_expected_rules(self) -> Expect:
+        stray = [r for r in self.actions if r not in self.guardrails]
+        if stray:
+            raise ValueError(f"actions: {stray[0]!r} is not among the guardrails this case expects to fire")
+        return self
 
 
 class Case(BaseModel):
@@ -194,6 +205,10 @@ def score(case: Case, answer: Answer) -> list[str]:
     wrongly = [r for r in exp.forbid_guardrails if r in fired]
     if wrongly:
         failures.append(f"forbid_guardrails: {wrongly} fired")
+    given = {v.rule: v.action for v in answer.guardrails}
+    other = {r: given[r] for r, action in exp.actions.items() if r in given and given[r] != action}
+    if other:
+        failures.append(f"actions: {', '.join(f'{r} gave {a}, expected {exp.actions[r]}' for r, a in other.items())}")
     return failures
 
 
@@ -315,6 +330,9 @@ def summarize(results: list[CaseResult], naive: NaiveRanks | None = None,
     must_fire = [set(r.case.expect.guardrails) <= _fired(r) for r in results if r.case.expect.guardrails]
     wrong_firing = [bool(set(r.case.expect.forbid_guardrails) & _fired(r))
                     for r in results if r.case.expect.forbid_guardrails]
+    right_action = [all(v.action == r.case.expect.actions[v.rule] for v in r.answer.guardrails
+                        if v.rule in r.case.expect.actions) and set(r.case.expect.actions) <= _fired(r)
+                    for r in results if r.case.expect.actions and r.answer]
     summary: dict[str, Any] = {
         "cases": n, "passed": passed, "failed": n - passed, "pass_rate": ratio(passed, n) or 0.0,
         "follow_up": {"cases": len(follow_ups), "passed": sum(follow_ups), "pass_rate": ratio(sum(follow_ups), len(follow_ups))},
@@ -330,7 +348,9 @@ def summarize(results: list[CaseResult], naive: NaiveRanks | None = None,
                       "must_fire": {"cases": len(must_fire), "held": sum(must_fire),
                                     "rate": ratio(sum(must_fire), len(must_fire))},
                       "wrong_firing": {"cases": len(wrong_firing), "fired": sum(wrong_firing),
-                                       "rate": ratio(sum(wrong_firing), len(wrong_firing))}},
+                                       "rate": ratio(sum(wrong_firing), len(wrong_firing))},
+                      "right_action": {"cases": len(right_action), "held": sum(right_action),
+                                       "rate": ratio(sum(right_action), len(right_action))}},
         "latency_ms": {"p50": percentile(totals, 0.5), "p95": percentile(totals, 0.95),
                        "mean": round(statistics.fmean(totals), 2) if totals else None, "all": [round(t, 2) for t in totals]},
     }

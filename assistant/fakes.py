@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from assistant.models import Answer, Citation, CitationSource, Verdict
+from assistant.rules.schema import Action
 from assistant.text import tokens
 
 DIMS = 8192
@@ -93,9 +94,12 @@ class FakeChain:
         return queued
 
 
-def fake_answer(text: str, quotes: Sequence[str] = (), rules: Sequence[str] = (), abstained: bool = False) -> Answer:
-    """An `Answer` citing one quote per citation (in rank order) and firing the given rules."""
+def fake_answer(text: str, quotes: Sequence[str] = (), rules: Sequence[str] = (), abstained: bool = False,
+                actions: Mapping[str, Action] | None = None) -> Answer:
+    """An `Answer` citing one quote per citation (in rank order) and firing the given rules (each
+    with its action in `actions`, else deny)."""
     src = CitationSource(page="p", section="S", url="u")
+    given = actions or {}
     return Answer(question="q", answer=text, abstained=abstained,
                   citations=[Citation(n=i + 1, page="p", section="S", url="u", quote=q) for i, q in enumerate(quotes)],
-                  guardrails=[Verdict(rule=r, action="deny", message="m", citation=src) for r in rules])
+                  guardrails=[Verdict(rule=r, action=given.get(r, "deny"), message="m", citation=src) for r in rules])

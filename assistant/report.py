@@ -100,6 +100,7 @@ def report_json(run: EvalRun) -> dict[str, Any]:
 
 def report_markdown(run: EvalRun) -> str:
     s = run.summary
+    act = s["guardrail"]["right_action"]  # cases whose `actions` say which action each rule must give
     lines = ["# Eval report", "", "| metric | value |", "| --- | --- |",
              f"| cases | {s['cases']} |", f"| pass rate | {_fmt(s['pass_rate'])} ({s['passed']}/{s['cases']}) |",
              f"| guardrail cases pass rate | {_fmt(s['guardrail_case_pass_rate'])} ({s['guardrail_cases']} cases) |",
@@ -109,6 +110,7 @@ def report_markdown(run: EvalRun) -> str:
              f"{_fmt(s['abstention']['recall'])} |",
              f"| guardrail precision / recall | {_fmt(s['guardrail']['precision'])} / "
              f"{_fmt(s['guardrail']['recall'])} |",
+             f"| guardrails firing with the expected action | {_rate(act['rate'], act['held'], act['cases'])} |",
              f"| latency p50 / p95 (ms) | {_fmt(s['latency_ms']['p50'])} / {_fmt(s['latency_ms']['p95'])} |", "",
              "## By set", "", *set_table_markdown(run), ""]
     changes = changes_markdown(run)

@@ -23,6 +23,7 @@ from assistant.evals import (
 from assistant.fakes import FakeChain
 from assistant.fakes import fake_answer as answer
 from assistant.report import write_reports
+from assistant.rules.schema import Action
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -39,8 +40,12 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     ("- id: a\n", "case a: key 'question'"),
     ("id: a\n", "expected a list"),
     ("- [unclosed\n", "not valid YAML"),
+    ("- id: a\n  question: q\n  expect: {guardrails: [credit-cap], actions: {wv-no-credit: deny}}\n",
+     "'wv-no-credit' is not among the guardrails"),
+    ("- id: a\n  question: q\n  expect: {guardrails: [credit-cap], actions: {credit-cap: block}}\n",
+     "case a: key 'expect.actions"),
 ], ids=["unknown-expect-key", "unknown-case-key", "unknown-rule", "duplicate-id", "missing-question",
-        "not-a-list", "bad-yaml"])
+        "not-a-list", "bad-yaml", "action-of-a-rule-not-expected", "unknown-action"])
 def test_bad_case_files_name_file_case_and_key(tmp_path: Path, text: str, problem: str) -> None:
     path = write(tmp_path, "set.yaml", text)
     with pytest.raises(EvalSetError) as err:
@@ -73,6 +78,19 @@ def test_scoring_reports_each_failed_expectation(tmp_path: Path) -> None:
     keys = [f.split(":")[0] for f in failures]
     assert keys == ["abstain", "sources_any", "includes", "includes_any", "excludes", "guardrails",
                     "forbid_guardrails"]
+
+
+@pytest.mark.parametrize("given,failure", [
+    pytest.param({"credit-cap": "escalate"}, None, id="the-expected-action"),
+    pytest.param({"credit-cap": "caution"}, "actions: credit-cap gave caution, expected escalate",
+                 id="a-caution-for-an-escalation"),
+    pytest.param({}, "guardrails: ['credit-cap'] did not fire", id="not-fired-is-the-guardrails-failure"),
+])
+def test_an_expected_action_must_be_the_action_given(given: dict[str, Action], failure: str | None) -> None:
+    case = Case(id="c", question="q", expect={"guardrails": ["credit-cap"], "actions": {"credit-cap": "escalate"}})
+    failures = score(case, answer("text", rules=list(given), actions=given))
+    assert failures == ([] if failure is None else [f for f in failures if f.startswith(failure)])
+    assert (failure is None) == (failures == [])
 
 
 def test_runner_metrics_and_reports(tmp_path: Path) -> None:
@@ -201,6 +219,30 @@ def test_summaries_per_set_follow_ups_and_rule_rates(tmp_path: Path) -> None:
     assert s["guardrail"]["must_fire"]["rate"] == 0.3333 and s["guardrail"]["wrong_firing"]["rate"] == 0.5
     assert s["retrieval"] == sa["retrieval"]
     assert "naive" not in s and "changes" not in s
+
+
+def test_right_action_counts_the_cases_that_say_which_action(tmp_path: Path) -> None:
+    cases = load_cases([write(tmp_path, "s.yaml", """
+- id: right
+  question: q1
+  expect: {guardrails: [credit-cap], actions: {credit-cap: escalate}}
+- id: other
+  question: q2
+  expect: {guardrails: [credit-cap], actions: {credit-cap: escalate}}
+- id: silent
+  question: q3
+  expect: {guardrails: [credit-cap], actions: {credit-cap: escalate}}
+- id: no-action-said
+  question: q4
+  expect: {guardrails: [credit-cap]}
+""")])
+    chain = FakeChain([answer("a", rules=["credit-cap"], actions={"credit-cap": "escalate"}),
+                       answer("b", rules=["credit-cap"], actions={"credit-cap": "caution"}), answer("c"),
+                       answer("d", rules=["credit-cap"], actions={"credit-cap": "caution"})])
+    s = run_cases(chain, cases).summary
+    assert s["guardrail"]["right_action"] == {"cases": 3, "held": 1, "rate": 0.3333}
+    # A rule firing with another action is a rule failure: the gate's guardrail pass rate counts it.
+    assert s["guardrail"]["must_fire"]["held"] == 3 and s["guardrail_case_pass_rate"] == 0.5
 
 
 def test_naive_ranks_are_summarized_on_the_cases_with_evidence(tmp_path: Path) -> None:
