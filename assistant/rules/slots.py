@@ -77,12 +77,15 @@ _AFTER_AN_ASK = re.compile(
     r"\b(?:(?:credit|refund|coupon|comp|waive)\w*|asking for|asks for|asked for|wants|requesting|demanding|do)\s+"
     rf"{_RECIPIENT}(?:of\s+|for\s+)?"
     rf"{_NOT_A_BILL}(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER}(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL})\b)))\b"
-    r"(?!\s*(?:days?|weeks?|months?|years?|%|percent|times?|minutes?|hours?|of\b|more\b))")
-AFTER_A_GIVE = "now|today|tonight|later|next|then|and|more|total|max|dollars?|bucks?|toward|towards"  # "give him 35 now and ..."
+    r"(?!\s*(?:days?|weeks?|months?|years?|%|percent|times?|minutes?|hours?|of\b))"
+    r"(?!\s*more\s+(?:days?|weeks?|months?|minutes?|hours?|times?|appointments?|appts?|payments?|visits?|calls?))")
+AFTER_A_GIVE = ("now|today|tonight|later|next|then|and|more|total|max|dollars?|bucks?|toward|towards|"
+                "yesterday|earlier|already|last|before|monday|tuesday|wednesday|thursday|friday|saturday|sunday")
+# ^ "gave her 10 last week", "another 15 tuesday"  # "give him 35 now and ..."
 # A number handed over or added ("give her 20?", "another 15 on top"): these verbs take any object
 # ("give her 2 options"), so digits count here only where a money word could stand after them.
 _AFTER_A_GIVE = re.compile(
-    r"\b(?:give|giving|add|adding|another|an extra|an additional)\s+"
+    r"\b(?:give|giving|gave|add|adding|added|another|an extra|an additional)\s+"
     rf"{_RECIPIENT}"
     rf"{_NOT_A_BILL}(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL}|{AFTER_A_GIVE})\b))")
 # A number right before what a credit is or does ("a 50 coupon", "take seventy off", "20 back").
@@ -105,6 +108,10 @@ _SEVERAL_CREDITS = re.compile(
     r"\b(?:do|give|giving|issue|send|offer|into|wants|asking for|asks for|instead)\s+"
     rf"({'|'.join(COUNTS)})\s+(?:\$\s*)?(\d+(?:\.\d{{1,2}})?)"
     r"(?:\s*(?:dollars?|bucks?))?\s+(?:coupons|credits|courtesy credits|courtesies|vouchers|refunds)\b")
+# An amount judged by the agent or the client: "he says 60 is fair", "would 40 be ok".
+_JUDGED = re.compile(r"(?<![\d.,$])\b(\d+(?:\.\d{1,2})?)\s+(?:is|would be|be|sounds|seems)\s+(?:fair|ok|okay|enough|reasonable|fine)\b")
+# A corrected amount: "sorry, 25 not 45", "i meant 50 not 15".
+_CORRECTED = re.compile(r"(?<![\d.,])\$?(\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks?)?\s*,?\s+not\s+\$?(\d+(?:\.\d{1,2})?)\b(?!\s*(?:days?|weeks?|months?|years?|times?|%|percent|violations?|resets?|appointments?|appts?|payments?|visits?|calls?|devices?))")
 # "fifty-ish", "40ish": an approximate amount is still that amount.
 _APPROXIMATE = re.compile(rf"\b(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})[\s-]?ish\b")
 
@@ -147,6 +154,9 @@ def amounts(text: str) -> tuple[float, ...]:
             taken.append(span)
             found.append(value)
 
+    for m in _CORRECTED.finditer(text):  # "25 not 45": 25 is the amount, 45 is no mention at all
+        mention(m.span(1), float(m.group(1)))
+        taken.append(m.span(2))
     for m in _SEVERAL_CREDITS.finditer(text):  # before the single amounts: "two $25 coupons" is one mention of 50
         mention((m.start(1), m.end(2)), COUNTS[m.group(1)] * float(m.group(2)))
     for m in re.finditer(r"(?:\$|usd\s?)\s*(\d[\d,]*(?:\.\d{1,2})?)", text):
@@ -156,7 +166,7 @@ def amounts(text: str) -> tuple[float, ...]:
     for m in re.finditer(rf"\b({SPELLED_NUMBER})[\s-]+{MONEY_UNIT}\b", text):
         mention(m.span(1), _words_to_number(re.split(r"[\s-]+", m.group(1))))
     # Bare numbers read as money by what is around them.
-    for pattern in (_AFTER_AN_ASK, _AFTER_A_GIVE, _BEFORE_A_CREDIT, _BANKNOTE, _RAISED_TO):
+    for pattern in (_AFTER_AN_ASK, _AFTER_A_GIVE, _BEFORE_A_CREDIT, _BANKNOTE, _RAISED_TO, _JUDGED):
         for m in pattern.finditer(text):
             number = m.group(1)
             if number in ("one", "a", "an"):  # "a one-off credit"
@@ -192,9 +202,20 @@ def fractions(text: str) -> tuple[float, ...]:
     return tuple(found)
 
 
+# A state the turn says the client is NOT in ("she's in ohio not wv", "no longer in west virginia").
+_NOT_IN = r"\b(?:not|no longer|isnt|never)\s+(?:in\s+|from\s+|living in\s+)?(?:the\s+)?"
+
+
+def _without_negated(text: str, state: re.Pattern[str]) -> str:
+    return re.sub(_NOT_IN + f"(?:{state.pattern})", " ", text)
+
+
 def states(folded: str, raw: str = "") -> frozenset[str]:
     """Postal codes of the states named: full names (typo-corrected text), West Virginia's
-    many spellings, and codes written in capitals in the raw text."""
+    many spellings, and codes written in capitals in the raw text; a state named after "not"
+    ("in ohio not wv") is not one of them."""
+    folded = _without_negated(_without_negated(folded, WEST_VIRGINIA), _STATE_NAME)
+    raw = _without_negated(raw, re.compile(r"WV|W\.?\s?V[aA]?\b|[Ww]est [Vv]irginia"))
     found = set()
     if WEST_VIRGINIA.search(folded):
         found.add("WV")

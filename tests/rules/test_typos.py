@@ -51,6 +51,12 @@ CORRECTOR = LEXICON.corrector
     P("she has two 20 dollar coupons on the account", (20.0,), id="several-credits-held-are-no-ask"),
     P("she wants the 800 number for billing", (), id="the-number-without-a-recipient"),
     P("can we up it to 150 total on the plan", (), id="raised-to-a-plan-total"),
+    P("sorry, 25 not 45", (25.0,), id="corrected-amount"),
+    P("she has 2 not 3 violations", (), id="corrected-count-not-money"),
+    P("he says 60 is fair", (60.0,), id="judged-amount"),
+    P("she wants 15 more", (15.0,), id="number-more"),
+    P("she wants 2 more days", (), id="number-more-days"),
+    P("gave her 10 last week", (10.0,), id="gave-then-when"),
 ])
 def test_amounts(text: str, expected: tuple[float, ...]) -> None:
     assert amounts(fold(text)) == expected
@@ -142,3 +148,13 @@ def test_ambiguous_state_codes_count_only_in_a_state_like_place(raw: str, code: 
 def test_dotted_team_names_read_as_one_word() -> None:
     assert "art" in tokens(prepare("send them to A.R.T. today"))
     assert "art" in tokens(prepare("is a.r.t open"))
+
+
+@pytest.mark.parametrize("raw,expected", [
+    P("she's in ohio not wv", {"OH"}, id="not-wv"),
+    P("she is not in West Virginia anymore, she moved to texas", {"TX"}, id="not-in-west-virginia"),
+    P("client is in wv not ohio", {"WV"}, id="the-state-negated-is-the-other"),
+    P("WV client, not happy about the wait", {"WV"}, id="not-after-the-state"),
+])
+def test_a_state_named_after_not_is_not_one_the_client_is_in(raw: str, expected: set[str]) -> None:
+    assert states(prepare(raw), raw) == expected
