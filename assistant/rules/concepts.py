@@ -162,10 +162,6 @@ class Lexicon:
             found += self._by_number
         return found
 
-    def spans_of(self, name: str, tokens: list[str]) -> list[tuple[int, int]]:
-        """Where the phrases of concept `name` match in typo-corrected words."""
-        return spans(list(self.concepts[name].phrases), tokens)
-
     def find(self, tokens: list[str]) -> frozenset[str]:
         """The concepts present in typo-corrected words."""
         hits: dict[str, list[tuple[int, int]]] = defaultdict(list)

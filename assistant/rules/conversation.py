@@ -14,10 +14,9 @@ Concepts that fill the same slot (concepts.yaml `slot:`) replace each other, so 
 issue after all" replaces the earlier "failed blow". Amounts replace earlier ones too, except in
 a turn that adds one to another (the `adds-to` concept: "another 15 on top" of a $30 coupon, "35
 now and another 35 later"): then their total counts as an amount as well. No list of follow-up openings is used: what a
-turn contributes decides, with two concepts of concepts.yaml read here: a `re-ask` turn ("can i
-do that?") supplies the whole topic again, so every rule reads it; a `drop-topic` turn ("never
-mind that, ...") starts a new topic with only what follows the phrase. Must never look at rules:
-the topic is a fact about the conversation.
+turn contributes decides, with one concept of concepts.yaml read here: a `re-ask` turn ("can i
+do that?", "is that ok") supplies the whole topic again, so every rule reads it as if the request
+had just been repeated. Must never look at rules: the topic is a fact about the conversation.
 """
 
 from __future__ import annotations
@@ -33,7 +32,6 @@ from assistant.rules.typos import prepare, tokens
 SUBJECT = "subject"  # the slot whose concepts say what a question is about
 ADDS_TO = "adds-to"  # the concept of a turn whose amount comes on top of another one
 RE_ASK = "re-ask"  # the concept of a turn that asks again for what the topic describes
-DROP_TOPIC = "drop-topic"  # the concept of a turn that takes back the earlier turns
 
 
 @dataclass(frozen=True)
@@ -69,12 +67,6 @@ class Topic:
 def read(text: str, lexicon: Lexicon) -> Reading:
     prepared = lexicon.expand(prepare(text))
     words = [lexicon.corrector.correct(w) for w in tokens(prepared)]
-    if DROP_TOPIC in lexicon.concepts and (taken_back := lexicon.spans_of(DROP_TOPIC, words)):
-        # "asked about james smith earlier, never mind that, ...": only what follows counts
-        after = words[max(end for _, end in taken_back):]
-        rest = " ".join(after)
-        return Reading(text=text, words=tuple(after), concepts=lexicon.find(after) | {DROP_TOPIC},
-                       slots=read_slots(rest, rest, rest))
     corrected = " ".join(words)
     concepts = lexicon.find(words)
     slots = read_slots(text, prepared, corrected)
@@ -100,7 +92,7 @@ def fold_turns(turns: Sequence[Reading], lexicon: Lexicon) -> Topic:
     """The topic of the newest turn, given the turns before it (oldest first)."""
     topic: Topic | None = None
     for turn in turns:
-        if topic is None or DROP_TOPIC in turn.concepts or starts_new_topic(turn, topic, lexicon):
+        if topic is None or starts_new_topic(turn, topic, lexicon):
             topic = Topic(turn.concepts, turn.slots, (turn.text,), turn.supplies, continued=False)
             continue
         dropped: set[str] = set()
@@ -112,7 +104,7 @@ def fold_turns(turns: Sequence[Reading], lexicon: Lexicon) -> Topic:
         if ADDS_TO in turn.concepts and turn.slots.amounts and topic.slots.amounts:
             slots = replace(slots, amounts=turn.slots.amounts + (max(topic.slots.amounts) + max(turn.slots.amounts),))
         concepts = (topic.concepts - dropped) | turn.concepts
-        # "can i do that?" asks again for the whole topic: every rule reads it as if just said
+        # "can i do that?" repeats the request the topic describes: every rule reads it again
         supplied = turn.supplies | (concepts | slots.filled() if RE_ASK in turn.concepts else frozenset())
         topic = Topic(concepts=concepts, slots=slots, texts=topic.texts + (turn.text,), supplied=supplied,
                       continued=True)

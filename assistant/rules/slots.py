@@ -66,6 +66,8 @@ _AMBIGUOUS_IN_CONTEXT = re.compile(
     rf"|(?:(?<![A-Z]\s)\b({_AMBIGUOUS})\s+(?:{STATE_NOUNS})\b)")
 
 
+# What a number counts when it is not money: "2 more days", "3 not 2 violations".
+NOT_MONEY = r"(?:days?|weeks?|months?|years?|minutes?|hours?|times?|%|percent|violations?|resets?|appointments?|appts?|payments?|visits?|calls?|devices?)\b"
 # A bare number after a credit word or an ask ("credit them 40", "she's asking for 60", "can I do forty?").
 # Who gets it and "another" / "an extra", between the ask and the number ("credit her another 20",
 # "give the WV lady the 25").
@@ -78,16 +80,15 @@ _AFTER_AN_ASK = re.compile(
     rf"{_RECIPIENT}(?:of\s+|for\s+)?"
     rf"{_NOT_A_BILL}(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER}(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL})\b)))\b"
     r"(?!\s*(?:days?|weeks?|months?|years?|%|percent|times?|minutes?|hours?|of\b))"
-    r"(?!\s*more\s+(?:days?|weeks?|months?|minutes?|hours?|times?|appointments?|appts?|payments?|visits?|calls?))")
-AFTER_A_GIVE = ("now|today|tonight|later|next|then|and|more|total|max|dollars?|bucks?|toward|towards|"
-                "yesterday|earlier|already|last|before|monday|tuesday|wednesday|thursday|friday|saturday|sunday")
-# ^ "gave her 10 last week", "another 15 tuesday"  # "give him 35 now and ..."
+    rf"(?!\s*more\s+{NOT_MONEY})")
+AFTER_A_GIVE = "now|today|tonight|later|next|then|and|more|total|max|dollars?|bucks?|toward|towards"  # "give him 35 now and ..."
 # A number handed over or added ("give her 20?", "another 15 on top"): these verbs take any object
 # ("give her 2 options"), so digits count here only where a money word could stand after them.
 _AFTER_A_GIVE = re.compile(
-    r"\b(?:give|giving|gave|add|adding|added|another|an extra|an additional)\s+"
+    r"\b(?:give|giving|add|adding|another|an extra|an additional)\s+"
     rf"{_RECIPIENT}"
-    rf"{_NOT_A_BILL}(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL}|{AFTER_A_GIVE})\b))")
+    rf"{_NOT_A_BILL}(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL}|{AFTER_A_GIVE})\b))"
+    rf"(?!\s*more\s+{NOT_MONEY})")
 # A number right before what a credit is or does ("a 50 coupon", "take seventy off", "20 back").
 _BEFORE_A_CREDIT = re.compile(rf"(?<![$\d.,])\b(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})\s+(?:{CREDIT_NOUN})\b")
 # Banknote slang, judged by what follows: "give her a ten as an apology", "is a twenty ok".
@@ -108,10 +109,13 @@ _SEVERAL_CREDITS = re.compile(
     r"\b(?:do|give|giving|issue|send|offer|into|wants|asking for|asks for|instead)\s+"
     rf"({'|'.join(COUNTS)})\s+(?:\$\s*)?(\d+(?:\.\d{{1,2}})?)"
     r"(?:\s*(?:dollars?|bucks?))?\s+(?:coupons|credits|courtesy credits|courtesies|vouchers|refunds)\b")
-# An amount judged by the agent or the client: "he says 60 is fair", "would 40 be ok".
-_JUDGED = re.compile(r"(?<![\d.,$])\b(\d+(?:\.\d{1,2})?)\s+(?:is|would be|be|sounds|seems)\s+(?:fair|ok|okay|enough|reasonable|fine)\b")
-# A corrected amount: "sorry, 25 not 45", "i meant 50 not 15".
-_CORRECTED = re.compile(r"(?<![\d.,])\$?(\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks?)?\s*,?\s+not\s+\$?(\d+(?:\.\d{1,2})?)\b(?!\s*(?:days?|weeks?|months?|years?|times?|%|percent|violations?|resets?|appointments?|appts?|payments?|visits?|calls?|devices?))")
+# An amount judged fair: "he says 60 is fair", "40 would be reasonable".
+_JUDGED = re.compile(r"(?<![\d.,$])\b(\d+(?:\.\d{1,2})?)\s+(?:is|would be|sounds|seems)\s+(?:fair|enough|reasonable)\b")
+# A corrected amount, said as a correction: "sorry, 25 not 45", "i meant 50 not 15", "typo, 30 not 300".
+_CORRECTED = re.compile(
+    r"\b(?:sorry|meant|actually|oops|correction|typo|my bad|mistake)\b[\s,.:;-]*(?:\w+\s+){0,3}?"
+    r"\$?(\d{1,3}(?:\.\d{1,2})?)\s*(?:dollars?|bucks?)?\s*,?\s+not\s+\$?(\d{1,3}(?:\.\d{1,2})?)\b"
+    rf"(?!\s*{NOT_MONEY})")
 # "fifty-ish", "40ish": an approximate amount is still that amount.
 _APPROXIMATE = re.compile(rf"\b(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER})[\s-]?ish\b")
 
@@ -202,8 +206,9 @@ def fractions(text: str) -> tuple[float, ...]:
     return tuple(found)
 
 
-# A state the turn says the client is NOT in ("she's in ohio not wv", "no longer in west virginia").
-_NOT_IN = r"\b(?:not|no longer|isnt|never)\s+(?:in\s+|from\s+|living in\s+)?(?:the\s+)?"
+# A state the turn says the client is NOT in: "she's in ohio not wv", "no longer in west virginia",
+# "not from WV". Not "is not WV excluded?" (folded "isn't"): a question about the state, which names it.
+_NOT_IN = r"(?:\b(?:not|no longer)\s+(?:in|from|living in)\s+|(?<!\bis\s)(?<!\bare\s)(?<!\bwas\s)\b(?:not|no longer)\s+)"
 
 
 def _without_negated(text: str, state: re.Pattern[str]) -> str:
@@ -215,7 +220,7 @@ def states(folded: str, raw: str = "") -> frozenset[str]:
     many spellings, and codes written in capitals in the raw text; a state named after "not"
     ("in ohio not wv") is not one of them."""
     folded = _without_negated(_without_negated(folded, WEST_VIRGINIA), _STATE_NAME)
-    raw = _without_negated(raw, re.compile(r"WV|W\.?\s?V[aA]?\b|[Ww]est [Vv]irginia"))
+    raw = re.sub("(?i)" + _NOT_IN + r"(?:WV|W\.?\s?V[aA]?|west virginia)\b", " ", raw)
     found = set()
     if WEST_VIRGINIA.search(folded):
         found.add("WV")

@@ -94,16 +94,16 @@ def test_an_injection_never_changes_a_parameter(question: str) -> None:
       id="re-ask-reads-the-whole-topic-again"),
     P(["client in texas, the tech no showed", "she wants 50 off"], "how do i note the no show?", {},
       id="a-procedure-question-is-no-re-ask"),
-    P(["west virginia cx wants a $10 credit"], "never mind that, how do i reschedule her install", {},
-      id="never-mind-drops-the-topic"),
-    P(["asked about a wv credit earlier, never mind that"], "can i give her 20 for the wait?", {},
-      id="never-mind-keeps-only-what-follows"),
+    P(["client in texas, tech no showed, she wants 50 off"], "lead approved it. how do i apply that?", {},
+      id="how-to-apply-is-no-re-ask"),
     P(["wv client wants $15 for the closed center"], "wait, she lives in ohio not wv, can i do the 15?", {},
       id="a-state-negated-is-not-named"),
     P(["client wants 45 off for the closed center"], "sorry, 25 not 45, can i do it?", {},
       id="a-corrected-amount-replaces"),
-    P(["gave her 10 monday", "another 10 tuesday for the hold"], "now she wants 20 more", {"credit-cap": "escalate"},
-      id="three-credits-add-up"),
+    P(["i did a $10 credit for her monday", "another $10 tuesday for the hold"], "now she wants 20 more",
+      {"credit-cap": "escalate"}, id="three-credits-add-up"),
+    P(["client asked for $20 off for the no show"], "now she says she wants 30, is that too much?", {},
+      id="a-new-amount-replaces-without-an-adding-word"),
 ])
 def test_conversations(history: list[str], question: str, expected: dict[str, str]) -> None:
     assert fired(question, history) == expected

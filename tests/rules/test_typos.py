@@ -56,7 +56,10 @@ CORRECTOR = LEXICON.corrector
     P("he says 60 is fair", (60.0,), id="judged-amount"),
     P("she wants 15 more", (15.0,), id="number-more"),
     P("she wants 2 more days", (), id="number-more-days"),
-    P("gave her 10 last week", (10.0,), id="gave-then-when"),
+    P("typo, 30 not 300", (30.0,), id="corrected-amount-typo"),
+    P("it was in 2024 not 2023", (), id="years-are-no-correction"),
+    P("is the courtesy cap 35 not 50?", (), id="no-correction-word-no-correction"),
+    P("can i add 45 more minutes to her appt", (), id="add-more-minutes"),
 ])
 def test_amounts(text: str, expected: tuple[float, ...]) -> None:
     assert amounts(fold(text)) == expected
@@ -155,6 +158,10 @@ def test_dotted_team_names_read_as_one_word() -> None:
     P("she is not in West Virginia anymore, she moved to texas", {"TX"}, id="not-in-west-virginia"),
     P("client is in wv not ohio", {"WV"}, id="the-state-negated-is-the-other"),
     P("WV client, not happy about the wait", {"WV"}, id="not-after-the-state"),
+    P("isnt WV one of the states with no credits?", {"WV"}, id="isnt-is-a-question-not-a-negation"),
+    P("Not in WV anymore, moved to Ohio", {"OH"}, id="negated-code-in-capitals"),
+    P("isnt west virginia excluded?", {"WV"}, id="isnt-folds-to-is-not-still-a-question"),
+    P("not from WV", set(), id="not-from"),
 ])
 def test_a_state_named_after_not_is_not_one_the_client_is_in(raw: str, expected: set[str]) -> None:
     assert states(prepare(raw), raw) == expected
