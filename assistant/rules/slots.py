@@ -66,8 +66,10 @@ _AMBIGUOUS_IN_CONTEXT = re.compile(
     rf"|(?:(?<![A-Z]\s)\b({_AMBIGUOUS})\s+(?:{STATE_NOUNS})\b)")
 
 
-# What a number counts when it is not money: "2 more days", "3 not 2 violations".
-NOT_MONEY = r"(?:days?|weeks?|months?|years?|minutes?|hours?|times?|%|percent|violations?|resets?|appointments?|appts?|payments?|visits?|calls?|devices?)\b"
+# What a number counts when it is not money: durations and shares ("credit for 10 days"), and
+# counts of things ("2 more appointments", "3 not 2 violations").
+DURATIONS = r"days?|weeks?|months?|years?|minutes?|hours?|times?|%|percent"
+NOT_MONEY = rf"(?:{DURATIONS}|violations?|resets?|appointments?|appts?|payments?|visits?|calls?|devices?)\b"
 # A bare number after a credit word or an ask ("credit them 40", "she's asking for 60", "can I do forty?").
 # Who gets it and "another" / "an extra", between the ask and the number ("credit her another 20",
 # "give the WV lady the 25").
@@ -79,7 +81,7 @@ _AFTER_AN_ASK = re.compile(
     r"\b(?:(?:credit|refund|coupon|comp|waive)\w*|asking for|asks for|asked for|wants|requesting|demanding|do)\s+"
     rf"{_RECIPIENT}(?:of\s+|for\s+)?"
     rf"{_NOT_A_BILL}(\d+(?:\.\d{{1,2}})?|{SPELLED_NUMBER}(?=\s*(?:$|[,.;:?!)]|(?:{AFTER_BILL})\b)))\b"
-    r"(?!\s*(?:days?|weeks?|months?|years?|%|percent|times?|minutes?|hours?|of\b))"
+    rf"(?!\s*(?:{DURATIONS}|of\b))"
     rf"(?!\s*more\s+{NOT_MONEY})")
 AFTER_A_GIVE = "now|today|tonight|later|next|then|and|more|total|max|dollars?|bucks?|toward|towards"  # "give him 35 now and ..."
 # A number handed over or added ("give her 20?", "another 15 on top"): these verbs take any object
@@ -211,8 +213,8 @@ def fractions(text: str) -> tuple[float, ...]:
 _NOT_IN = r"(?:\b(?:not|no longer)\s+(?:in|from|living in)\s+|(?<!\bis\s)(?<!\bare\s)(?<!\bwas\s)\b(?:not|no longer)\s+)"
 
 
-def _without_negated(text: str, state: re.Pattern[str]) -> str:
-    return re.sub(_NOT_IN + f"(?:{state.pattern})", " ", text)
+def _without_negated(text: str, state: re.Pattern[str], flags: int = 0) -> str:
+    return re.sub(_NOT_IN + f"(?:{state.pattern})", " ", text, flags=flags)
 
 
 def states(folded: str, raw: str = "") -> frozenset[str]:
@@ -220,7 +222,7 @@ def states(folded: str, raw: str = "") -> frozenset[str]:
     many spellings, and codes written in capitals in the raw text; a state named after "not"
     ("in ohio not wv") is not one of them."""
     folded = _without_negated(_without_negated(folded, WEST_VIRGINIA), _STATE_NAME)
-    raw = re.sub("(?i)" + _NOT_IN + r"(?:WV|W\.?\s?V[aA]?|west virginia)\b", " ", raw)
+    raw = _without_negated(raw, WEST_VIRGINIA, re.IGNORECASE)  # "Not in WV": no code left to read
     found = set()
     if WEST_VIRGINIA.search(folded):
         found.add("WV")
